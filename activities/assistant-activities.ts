@@ -1,0 +1,147 @@
+/**
+ * Activities for the AI side: the session policy from the settings file, and one AI turn.
+ * The AI turn reads the session transcript from Freshchat itself, so workflow history grows
+ * by the same few payloads per turn however long the conversation is.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { AiDecisionSchema, type AiDecision } from '../lib/decision.js';
+import type { Logger } from '../lib/logger.js';
+import type { FreshchatClient } from '../freshchat/client.js';
+import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
+import { detectLanguage } from '../ai/language.js';
+import type { AssistantSettings } from '../settings/assistant-settings.js';
+import { toTemporalFailure } from './freshchat-activities.js';
+
+export interface AssistantActivityDeps {
+  provider: AiProvider;
+  client: FreshchatClient;
+  settings: AssistantSettings;
+  routingMode: 'auto' | 'assigned-only';
+  /** Resolves the AI agent's Freshchat id (shared with the Freshchat activities' cache). */
+  aiAgentId: () => Promise<string>;
+  logger: Logger;
+  /** How often a running AI call heartbeats, which is how a takeover's cancellation reaches it. */
+  heartbeatEveryMs?: number;
+}
+
+/** The parts of the settings the workflow needs to run a session (no secrets, no knowledge base). */
+export interface SessionPolicy {
+  routingMode: 'auto' | 'assigned-only';
+  aiAgentId: string;
+  quietWindowMs: number;
+  inactivityMs: number;
+  nudge: boolean;
+  topics: AssistantSettings['topics'];
+  handoff: AssistantSettings['handoff'];
+  officeHours: AssistantSettings['officeHours'];
+  defaultLanguage: string;
+}
+
+export interface AiTurnRequest {
+  conversationId: string;
+  sessionStartedAt: string;
+  earlierSummaries?: string[];
+}
+
+export interface AiTurnOutcome {
+  decision: AiDecision;
+  sources: string[];
+  model: string;
+  latencyMs: number;
+  language: string;
+}
+
+/** The most transcript an AI turn reads: a bound on prompt size, not on history. */
+const transcriptLimit = 50;
+
+export function createAssistantActivities(deps: AssistantActivityDeps) {
+  const { provider, client, settings, logger } = deps;
+
+  async function readTranscript(conversationId: string, since: string, signal: AbortSignal): Promise<TranscriptEntry[]> {
+    const me = await deps.aiAgentId();
+    let messages;
+    try {
+      messages = await client.listRecentMessages(conversationId, since, transcriptLimit, signal);
+    } catch (error) {
+      throw toTemporalFailure(error);
+    }
+    return messages
+      .filter((m) => (m.message_type ?? 'normal') === 'normal' && (m.actor_type === 'user' || m.actor_type === 'agent'))
+      .map((m) => ({
+        role: m.actor_type === 'user' ? ('customer' as const) : m.actor_id === me ? ('ai' as const) : ('rep' as const),
+        text: (m.message_parts ?? [])
+          .map((p) => p.text?.content ?? (p.image ? '[image]' : p.file ? '[file]' : ''))
+          .join('\n')
+          .trim(),
+        at: m.created_time,
+      }))
+      .reverse(); // Freshchat lists newest first; the AI reads oldest first.
+  }
+
+  return {
+    async loadSessionPolicy(): Promise<SessionPolicy> {
+      return {
+        routingMode: deps.routingMode,
+        aiAgentId: await deps.aiAgentId(),
+        quietWindowMs: settings.conversation.quietWindowSeconds * 1000,
+        inactivityMs: settings.conversation.inactivitySeconds * 1000,
+        nudge: settings.conversation.nudge,
+        topics: settings.topics,
+        handoff: settings.handoff,
+        officeHours: settings.officeHours,
+        defaultLanguage: settings.messages.defaultLanguage,
+      };
+    },
+
+    /**
+     * One AI turn. Heartbeats while the AI thinks so that a takeover's cancellation arrives,
+     * and aborts the AI's HTTP call through the activity's AbortSignal when it does.
+     */
+    async decideNextStep(request: AiTurnRequest): Promise<AiTurnOutcome> {
+      const context = Context.current();
+      const started = Date.now();
+      const heartbeat = setInterval(() => context.heartbeat(), deps.heartbeatEveryMs ?? 500);
+      try {
+        context.heartbeat();
+        const transcript = await readTranscript(request.conversationId, request.sessionStartedAt, context.cancellationSignal);
+        const customerText = transcript.filter((t) => t.role === 'customer').map((t) => t.text).join('\n');
+        const language = detectLanguage(customerText, settings.messages.defaultLanguage);
+        const result = await provider.decide(
+          { transcript, earlierSummaries: request.earlierSummaries ?? [], language },
+          context.cancellationSignal,
+        );
+        const decision = AiDecisionSchema.parse(result.decision);
+        const latencyMs = Date.now() - started;
+        logger.info(
+          { conversationId: request.conversationId, action: decision.action, topic: decision.topic, confidence: decision.confidence, latencyMs, model: result.model },
+          'AI decided',
+        );
+        return { decision, sources: result.sources, model: result.model, latencyMs, language };
+      } catch (error) {
+        if (context.cancellationSignal.aborted) {
+          logger.info({ conversationId: request.conversationId }, 'AI turn cancelled');
+          throw new CancelledFailure('AI turn cancelled: a human took over');
+        }
+        throw toAiFailure(error);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
+
+export type AssistantActivities = ReturnType<typeof createAssistantActivities>;
+
+function toAiFailure(error: unknown): unknown {
+  if (error instanceof AiProviderError) {
+    const { retryable, retryAfterMs, status, code } = error.options;
+    if (!retryable) return ApplicationFailure.nonRetryable(error.message, 'AiProviderError', { status, code });
+    return ApplicationFailure.create({
+      message: error.message,
+      type: 'AiProviderError',
+      details: [{ status, code }],
+      nextRetryDelay: retryAfterMs !== undefined ? Math.max(retryAfterMs, 100) : undefined,
+    });
+  }
+  return error;
+}

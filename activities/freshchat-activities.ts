@@ -1,0 +1,269 @@
+/**
+ * Activities that act on Freshchat: thin, typed adapters around FreshchatClient. Each one is
+ * safe to retry: effects that may already have happened on an earlier attempt (a posted
+ * message) are looked up before they are done again.
+ */
+import { createHash } from 'node:crypto';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { FreshchatApiError, type FreshchatClient, type FreshchatMessage } from '../freshchat/client.js';
+import type { Logger } from '../lib/logger.js';
+import type { Sentiment } from '../lib/decision.js';
+import type { RuleName } from '../rules/handoff-rules.js';
+import { customerMessage } from '../rules/customer-messages.js';
+import type { AssistantSettings } from '../settings/assistant-settings.js';
+import type { ResolutionKind } from '../workflows/messages.js';
+
+export interface FreshchatActivityDeps {
+  client: FreshchatClient;
+  aiAgentEmail: string;
+  handoffGroupId?: string;
+  settings: AssistantSettings;
+  /** The workflow's page in the Temporal Web UI, linked from every note. */
+  traceUrl: (conversationId: string) => string;
+  logger: Logger;
+}
+
+export interface ConversationOwner {
+  status: string;
+  assignedAgentId: string;
+  assignedGroupId: string;
+  url?: string;
+}
+
+export type PostOutcome = { posted: true; messageId: string } | { posted: false; reason: string };
+
+export type CustomerNoticeKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
+
+export interface NoteContent {
+  kind: 'handoff' | 'resolution';
+  session: number;
+  rule: RuleName;
+  reason: string;
+  summary?: string;
+  sentiment?: Sentiment;
+  topic?: string;
+  contactId?: string;
+  resolutionKind?: ResolutionKind;
+}
+
+/** Failure type the workflow recognises as "Freshchat refused for good; record it, don't loop". */
+export const freshchatPermanentFailureType = 'FreshchatPermanentError';
+
+export function createFreshchatActivities(deps: FreshchatActivityDeps) {
+  const { client, logger } = deps;
+  let aiAgentId: string | undefined;
+  const repCache = new Map<string, boolean>();
+
+  async function aiAgent(): Promise<string> {
+    if (aiAgentId) return aiAgentId;
+    const agent = await freshchatCall(() => client.findAgentByEmail(deps.aiAgentEmail));
+    if (!agent) {
+      throw ApplicationFailure.nonRetryable(
+        'FRESHCHAT_AI_AGENT_EMAIL does not match any Freshchat agent; create the agent seat or fix the setting',
+        freshchatPermanentFailureType,
+        { status: 404, code: 'AI_AGENT_NOT_FOUND' },
+      );
+    }
+    aiAgentId = agent.id;
+    return agent.id;
+  }
+
+  /** A rep is a real, active Freshchat agent other than the AI agent (automation greetings are not). */
+  async function isRep(agentId: string): Promise<boolean> {
+    if (!agentId || agentId === (await aiAgent())) return false;
+    const cached = repCache.get(agentId);
+    if (cached !== undefined) return cached;
+    let rep: boolean;
+    try {
+      const agent = await client.getAgent(agentId);
+      rep = agent.is_deactivated !== true;
+    } catch (error) {
+      if (error instanceof FreshchatApiError && error.status === 404) rep = false;
+      else throw toTemporalFailure(error);
+    }
+    repCache.set(agentId, rep);
+    return rep;
+  }
+
+  /** Why the AI must not post now, or undefined when the conversation is still the AI's. */
+  async function lostOwnershipReason(conversationId: string, since: string): Promise<string | undefined> {
+    const me = await aiAgent();
+    const [conversation, recent] = await Promise.all([
+      freshchatCall(() => client.getConversation(conversationId)),
+      freshchatCall(() => client.listRecentMessages(conversationId, since, 100)),
+    ]);
+    if (conversation.status === 'resolved') return 'the conversation is resolved in Freshchat';
+    if ((conversation.assigned_agent_id ?? '') !== me) {
+      return conversation.assigned_agent_id ? 'the conversation is assigned to another agent' : 'the conversation is no longer assigned to the AI agent';
+    }
+    for (const message of recent) {
+      if (message.actor_type === 'agent' && message.message_type !== 'private' && message.actor_id && (await isRep(message.actor_id))) {
+        return 'a rep wrote in the conversation';
+      }
+    }
+    return undefined;
+  }
+
+  /** Posts once: a retried attempt first looks for the message an earlier attempt may have posted. */
+  async function postOnce(conversationId: string, text: string, messageType: 'normal' | 'private', notBefore: string): Promise<string> {
+    const agentId = await aiAgent();
+    if (activityInfo().attempt > 1) {
+      const recent = await freshchatCall(() => client.listRecentMessages(conversationId, notBefore, 100));
+      const earlier = recent.find((m) => isSameMessage(m, agentId, text, messageType));
+      if (earlier) {
+        logger.info({ conversationId, messageId: earlier.id, attempt: activityInfo().attempt }, 'message already posted by an earlier attempt');
+        return earlier.id;
+      }
+    }
+    const message = await freshchatCall(() => client.postMessage(conversationId, { text, messageType, agentId }));
+    return message.id;
+  }
+
+  return {
+    /** The AI agent's Freshchat id, resolved from FRESHCHAT_AI_AGENT_EMAIL. */
+    async resolveAiAgent(): Promise<string> {
+      return aiAgent();
+    },
+
+    async isRepAgent(agentId: string): Promise<boolean> {
+      return isRep(agentId);
+    },
+
+    async readConversationOwner(conversationId: string): Promise<ConversationOwner> {
+      const c = await freshchatCall(() => client.getConversation(conversationId));
+      return { status: c.status, assignedAgentId: c.assigned_agent_id ?? '', assignedGroupId: c.assigned_group_id ?? '', url: c.url };
+    },
+
+    async assignToAiAgent(conversationId: string): Promise<void> {
+      const agentId = await aiAgent();
+      await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: agentId }));
+    },
+
+    /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */
+    async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string }): Promise<PostOutcome> {
+      const lost = await lostOwnershipReason(input.conversationId, input.sessionStartedAt);
+      if (lost) {
+        logger.warn({ conversationId: input.conversationId, reason: lost }, 'AI reply dropped: lost ownership');
+        return { posted: false, reason: lost };
+      }
+      return { posted: true, messageId: await postOnce(input.conversationId, input.text, 'normal', input.notBefore) };
+    },
+
+    /** Handoff, after-hours, nudge and closing words, from the settings file in the customer's language. */
+    async postCustomerNotice(input: {
+      conversationId: string;
+      kind: CustomerNoticeKind;
+      language: string;
+      vars?: Record<string, string>;
+      sessionStartedAt: string;
+      notBefore: string;
+    }): Promise<PostOutcome> {
+      const lost = await lostOwnershipReason(input.conversationId, input.sessionStartedAt);
+      if (lost) {
+        logger.warn({ conversationId: input.conversationId, kind: input.kind, reason: lost }, 'customer notice dropped: lost ownership');
+        return { posted: false, reason: lost };
+      }
+      const text = customerMessage(deps.settings.messages, input.kind, input.language, input.vars);
+      return { posted: true, messageId: await postOnce(input.conversationId, text, 'normal', input.notBefore) };
+    },
+
+    /** Puts the conversation in the reps' unassigned queue, or the configured handoff group. */
+    async handOffToQueue(conversationId: string): Promise<void> {
+      const update = deps.handoffGroupId
+        ? ({ status: 'new', assigned_group_id: deps.handoffGroupId } as const)
+        : ({ status: 'new', assigned_agent_id: '' } as const);
+      await freshchatCall(() => client.updateConversation(conversationId, update));
+    },
+
+    async postPrivateNote(input: { conversationId: string; note: NoteContent; notBefore: string }): Promise<string> {
+      const text = renderNote(input.note, deps.traceUrl(input.conversationId));
+      return postOnce(input.conversationId, text, 'private', input.notBefore);
+    },
+
+    async resolveInFreshchat(conversationId: string): Promise<void> {
+      await freshchatCall(() => client.updateConversation(conversationId, { status: 'resolved' }));
+    },
+
+    /**
+     * The contact key: an opaque id derived from the customer's normalised email, so two
+     * Freshchat users sharing an email share a contact. The email itself never leaves
+     * this activity (it would land in workflow history and search attributes).
+     */
+    async identifyContact(userId: string): Promise<{ contactId: string }> {
+      const user = await freshchatCall(() => client.getUser(userId));
+      const email = normaliseEmail(user.email);
+      return { contactId: contactIdFor(email ? { email } : { userId }) };
+    },
+  };
+}
+
+export type FreshchatActivities = ReturnType<typeof createFreshchatActivities>;
+
+export function normaliseEmail(email: string | null | undefined): string | undefined {
+  const e = email?.trim().toLowerCase();
+  return e && e.includes('@') ? e : undefined;
+}
+
+export function contactIdFor(key: { email: string } | { userId: string }): string {
+  const material = 'email' in key ? `email:${key.email}` : `user:${key.userId}`;
+  return `ct_${createHash('sha256').update(material).digest('hex').slice(0, 24)}`;
+}
+
+function isSameMessage(m: FreshchatMessage, agentId: string, text: string, messageType: 'normal' | 'private'): boolean {
+  const type = m.message_type ?? 'normal';
+  const content = (m.message_parts ?? []).map((p) => p.text?.content ?? '').join('');
+  return m.actor_id === agentId && type === messageType && content === text;
+}
+
+const ruleLabels: Record<RuleName, string> = {
+  handoff_phrase: 'handoff phrase',
+  topic_policy: 'topic policy',
+  sentiment: 'customer sentiment',
+  confidence_floor: 'confidence below the minimum',
+  reply_limit: 'AI reply limit reached',
+  office_hours: 'office hours',
+  ai_failure: 'AI unavailable',
+  lost_ownership_race: 'a human took over',
+  ops_signal: 'ops intervention',
+  ai_decision: "the AI's own decision",
+  customer_inactive: 'customer inactive',
+};
+
+export function renderNote(note: NoteContent, traceUrl: string): string {
+  const title = note.kind === 'handoff' ? 'AI handoff' : `Resolved by the AI${note.resolutionKind ? ` (${note.resolutionKind})` : ''}`;
+  const lines = [
+    `${title} — session ${note.session}`,
+    `Reason: ${note.reason}`,
+    `Decided by: ${ruleLabels[note.rule]} (${note.rule})`,
+    note.topic ? `Topic: ${note.topic}` : undefined,
+    note.sentiment ? `Customer sentiment: ${note.sentiment.replace('_', ' ')}` : undefined,
+    note.resolutionKind ? `Resolution: ${note.resolutionKind}` : undefined,
+    note.contactId ? `Contact: ${note.contactId}` : undefined,
+    note.summary ? `Summary: ${note.summary}` : undefined,
+    `Trace: ${traceUrl}`,
+  ];
+  return lines.filter((l): l is string => l !== undefined).join('\n');
+}
+
+async function freshchatCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toTemporalFailure(error);
+  }
+}
+
+/** Transient failures retry (honouring Retry-After); permanent 4xx stop at once and are recorded by the workflow. */
+export function toTemporalFailure(error: unknown): unknown {
+  if (!(error instanceof FreshchatApiError)) return error;
+  const details = { status: error.status, code: error.code };
+  if (error.retryable) {
+    return ApplicationFailure.create({
+      message: error.message,
+      type: 'FreshchatTransientError',
+      details: [details],
+      nextRetryDelay: error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, 100) : undefined,
+    });
+  }
+  return ApplicationFailure.nonRetryable(error.message, freshchatPermanentFailureType, details);
+}

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { readYamlFile } from '../settings/yaml-file.js';
+
+/**
+ * The knowledge base: questions and answers in a YAML file (so it can carry comments). The
+ * `faq` provider ranks entries against the customer's words; the `openai` provider gets all
+ * of them in its prompt.
+ */
+
+const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
+
+export const KnowledgeBaseEntrySchema = z.strictObject({
+  /** Stable id; reps see it as the source of an answer. */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be letters, digits, - _ or . (e.g. shipping-times)' }),
+  question: nonEmptyText,
+  answer: nonEmptyText.max(4000),
+  /** A topic name from the settings file; missing = "other". */
+  topic: nonEmptyText.max(100).optional(),
+});
+export type KnowledgeBaseEntry = z.infer<typeof KnowledgeBaseEntrySchema>;
+
+export const KnowledgeBaseSchema = z
+  .strictObject({ entries: z.array(KnowledgeBaseEntrySchema).min(1, { error: 'must have at least one entry' }) })
+  .superRefine((kb, ctx) => {
+    const seen = new Set<string>();
+    kb.entries.forEach((entry, index) => {
+      if (seen.has(entry.id)) ctx.addIssue({ code: 'custom', path: ['entries', index, 'id'], message: `duplicate id '${entry.id}'` });
+      seen.add(entry.id);
+    });
+  });
+export type KnowledgeBase = z.infer<typeof KnowledgeBaseSchema>;
+
+export class KnowledgeBaseError extends Error {
+  override name = 'KnowledgeBaseError';
+  constructor(
+    readonly path: string,
+    readonly problems: string[],
+  ) {
+    super(`knowledge base (${path}): ${problems.join('; ')}`);
+  }
+}
+
+/** Reads and validates a knowledge-base file; throws KnowledgeBaseError naming the file and every bad field. */
+export function loadKnowledgeBase(path: string): KnowledgeBase {
+  const absolutePath = resolve(path);
+  const result = readYamlFile(absolutePath, KnowledgeBaseSchema);
+  if (!result.ok) throw new KnowledgeBaseError(absolutePath, result.problems);
+  return result.value;
+}

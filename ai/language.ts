@@ -1,0 +1,57 @@
+import { francAll } from 'franc-min';
+import { iso6393To1 } from 'iso-639-3';
+
+/**
+ * The language of a customer's message as ISO 639-1 ('en', 'de', …), for choosing the words
+ * of customer-facing messages and telling the AI which language to answer in.
+ *
+ * Trigram detection (franc-min) is unreliable on chat-sized text: "How do I reset my
+ * password?" scores as Portuguese. So the caller's `fallback` (the conversation's language
+ * so far, or the settings' default language) is kept unless the text clearly says otherwise:
+ * - fewer than 25 letters (after removing URLs, e-mail addresses and numbers) → fallback;
+ * - the fallback language scores within 10% of the best guess → fallback (no flip-flopping
+ *   between close guesses from one message to the next);
+ * - guesses without an ISO 639-1 code (e.g. 'qug', Quichua) are skipped; none left → fallback.
+ * `only` (ISO 639-1 codes) restricts the candidates, e.g. to the languages the team serves;
+ * that helps most against the Romance-language mix-ups of short text.
+ */
+export interface DetectLanguageOptions {
+  only?: string[];
+}
+
+const minLetters = 25;
+const stickiness = 0.9;
+
+/**
+ * franc-min returns individual languages where ISO 639-1 only has the macrolanguage
+ * (Standard Arabic 'arb' → 'ar'); iso-639-3 maps only exact codes, so these are added.
+ */
+const macrolanguageOf: Record<string, string> = {
+  arb: 'ar', pes: 'fa', zlm: 'ms', uzn: 'uz', azj: 'az', swh: 'sw', plt: 'mg', pbu: 'ps', npi: 'ne', ckb: 'ku', cmn: 'zh',
+};
+
+const iso6391To3: Record<string, string> = Object.fromEntries([
+  ...Object.entries(iso6393To1).map(([three, one]) => [one, three]),
+  ...Object.entries(macrolanguageOf).map(([three, one]) => [one, three]),
+]);
+
+function toIso6391(code: string): string | undefined {
+  return macrolanguageOf[code] ?? iso6393To1[code];
+}
+
+export function detectLanguage(text: string, fallback: string, options: DetectLanguageOptions = {}): string {
+  // URLs, e-mail addresses and numbers say nothing about the language.
+  const words = text.replace(/\S+@\S+|https?:\/\/\S+|[\p{N}_]+/gu, ' ');
+  if ((words.match(/\p{L}/gu)?.length ?? 0) < minLetters) return fallback;
+
+  const only = options.only?.map((code) => iso6391To3[code.split('-')[0]!.toLowerCase()]).filter((c): c is string => !!c);
+  const guesses = francAll(words, only && only.length > 0 ? { only } : {})
+    .map(([code, score]) => ({ language: toIso6391(code), score }))
+    .filter((guess): guess is { language: string; score: number } => guess.language !== undefined);
+  const best = guesses[0];
+  if (!best) return fallback;
+
+  const fallbackScore = guesses.find((guess) => guess.language === fallback.split('-')[0])?.score;
+  if (fallbackScore !== undefined && fallbackScore >= stickiness) return fallback;
+  return best.language;
+}

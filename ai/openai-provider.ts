@@ -1,0 +1,297 @@
+import got, { type Response } from 'got';
+import type { z } from 'zod';
+import { AiActionSchema, AiDecisionSchema, sentimentLevels, type AiDecision } from '../lib/decision.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import type { AssistantSettings } from '../settings/schema.js';
+import type { KnowledgeBase } from './knowledge-base.js';
+import { AiProviderError } from './provider-error.js';
+import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
+
+/**
+ * Any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI, vLLM, Ollama,
+ * llama.cpp. One HTTP attempt per call: retries, backoff and the overall deadline are the
+ * Temporal activity's job, so failures come back as AiProviderError saying whether a retry
+ * can help (and after how long, from Retry-After).
+ *
+ * The model answers with a JSON object that must pass AiDecisionSchema. A malformed answer
+ * gets exactly one repair request (the bad output and the validation error); if that is
+ * malformed too, the turn fails with AI_MALFORMED_OUTPUT, which retrying won't fix.
+ *
+ * The API key is sent in `Authorization: Bearer` (OpenAI and most servers) and `api-key`
+ * (Azure). It never appears in an error message or log line.
+ */
+
+export interface OpenAiProviderConfig {
+  /** e.g. https://api.openai.com/v1, http://localhost:11434/v1, or an Azure deployment URL with ?api-version=… */
+  baseUrl: string;
+  apiKey: string;
+  model: string;
+  temperature: number;
+  /** Timeout of one HTTP request; default 60 s. */
+  timeoutMs?: number;
+}
+
+const defaultTimeoutMs = 60_000;
+
+type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+
+export class OpenAiProvider implements AiProvider {
+  readonly name = 'openai' as const;
+  private readonly url: string;
+  private readonly host: string;
+
+  constructor(
+    private readonly config: OpenAiProviderConfig,
+    private readonly settings: AssistantSettings,
+    private readonly knowledgeBase: KnowledgeBase,
+    private readonly logger: Logger = createLogger('openai-provider'),
+  ) {
+    this.url = chatCompletionsUrl(config.baseUrl);
+    this.host = new URL(this.url).host;
+  }
+
+  async decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult> {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: buildSystemPrompt(this.settings, this.knowledgeBase, input) },
+      ...transcriptMessages(input.transcript),
+    ];
+
+    const firstAnswer = await this.complete(messages, signal, 'decide');
+    const first = parseDecision(firstAnswer);
+    if (first.ok) return this.result(first.decision);
+
+    this.logger.warn({ event: 'ai_malformed_output', model: this.config.model, problem: first.problem }, 'asking the model to repair its answer');
+    const repairMessages: ChatMessage[] = [
+      ...messages,
+      { role: 'assistant', content: firstAnswer },
+      {
+        role: 'user',
+        content:
+          `Your answer was not valid: ${first.problem}. ` +
+          'Reply again with only the corrected JSON object, with exactly the fields required, and no other text.',
+      },
+    ];
+    const repaired = parseDecision(await this.complete(repairMessages, signal, 'repair'));
+    if (repaired.ok) return this.result(repaired.decision);
+    throw new AiProviderError(`The model's answer was not a valid decision, even after one repair request: ${repaired.problem}`, {
+      retryable: false,
+      code: 'AI_MALFORMED_OUTPUT',
+    });
+  }
+
+  private result(decision: AiDecision): AiTurnResult {
+    return { decision: { ...decision, topic: this.knownTopic(decision.topic) }, sources: [], model: this.config.model };
+  }
+
+  /** The settings' spelling of the topic, or 'other' for one the model made up (it would skew reports). */
+  private knownTopic(topic: string): string {
+    const wanted = topic.trim().toLowerCase();
+    return this.settings.topics.find((t) => t.name.toLowerCase() === wanted)?.name ?? 'other';
+  }
+
+  /** One chat-completions request; returns choices[0].message.content. */
+  private async complete(messages: ChatMessage[], signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<string> {
+    signal.throwIfAborted();
+    const started = performance.now();
+    let response: Response<string>;
+    try {
+      response = await got.post(this.url, {
+        headers: { authorization: `Bearer ${this.config.apiKey}`, 'api-key': this.config.apiKey },
+        json: {
+          model: this.config.model,
+          temperature: this.config.temperature,
+          messages,
+          response_format: { type: 'json_object' },
+        },
+        responseType: 'text',
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: this.config.timeoutMs ?? defaultTimeoutMs },
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw this.requestFailure(err);
+    }
+
+    const latencyMs = Math.round(performance.now() - started);
+    this.logger.info({ event: 'ai_request', purpose, model: this.config.model, status: response.statusCode, latencyMs }, 'AI request answered');
+    if (response.statusCode >= 300) throw this.httpFailure(response);
+
+    const content = messageContent(response.body);
+    if (content === undefined) {
+      throw new AiProviderError(`AI endpoint ${this.host} answered ${response.statusCode} without a chat completion in the body`, {
+        retryable: true,
+        status: response.statusCode,
+        code: 'AI_BAD_RESPONSE',
+      });
+    }
+    return content;
+  }
+
+  /** The request didn't get an HTTP answer: timeout, refused connection, DNS, TLS. All worth retrying. */
+  private requestFailure(err: unknown): AiProviderError {
+    const code = (err as { code?: unknown }).code;
+    const name = (err as { name?: unknown }).name;
+    if (name === 'TimeoutError' || code === 'ETIMEDOUT') {
+      return new AiProviderError(`AI endpoint ${this.host} did not answer within ${this.config.timeoutMs ?? defaultTimeoutMs} ms`, {
+        retryable: true,
+        code: 'AI_TIMEOUT',
+      });
+    }
+    return new AiProviderError(`AI endpoint ${this.host} could not be reached (${typeof code === 'string' ? code : 'network error'})`, {
+      retryable: true,
+      code: 'AI_NETWORK_ERROR',
+    });
+  }
+
+  private httpFailure(response: Response<string>): AiProviderError {
+    const status = response.statusCode;
+    const detail = this.redact(upstreamErrorMessage(response.body));
+    const message = `AI endpoint ${this.host} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${detail ? `: ${detail}` : ''}`;
+    if (status === 429) {
+      const retryAfterMs = retryAfterMsOf(response.headers);
+      return new AiProviderError(message, { retryable: true, status, code: 'AI_RATE_LIMITED', ...(retryAfterMs !== undefined && { retryAfterMs }) });
+    }
+    if (status >= 500 || status === 408) return new AiProviderError(message, { retryable: true, status, code: 'AI_SERVER_ERROR' });
+    if (status === 401 || status === 403) return new AiProviderError(message, { retryable: false, status, code: 'AI_AUTH_FAILED' });
+    if (status === 404) return new AiProviderError(message, { retryable: false, status, code: 'AI_NOT_FOUND' });
+    if (status === 400) return new AiProviderError(message, { retryable: false, status, code: 'AI_BAD_REQUEST' });
+    return new AiProviderError(message, { retryable: false, status, code: 'AI_HTTP_ERROR' });
+  }
+
+  /** Servers echo keys back in error messages ("Incorrect API key provided: sk-…"). */
+  private redact(text: string): string {
+    const withoutKey = this.config.apiKey ? text.split(this.config.apiKey).join('[redacted]') : text;
+    return withoutKey.replace(/\bsk-[A-Za-z0-9_*\-]{4,}/g, '[redacted]');
+  }
+}
+
+/**
+ * `${baseUrl}/chat/completions`, keeping a query string (Azure's ?api-version=…) after the path.
+ */
+export function chatCompletionsUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
+  return url.toString();
+}
+
+/** Milliseconds from `retry-after-ms` (Azure) or `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMsOf(headers: Record<string, string | string[] | undefined>, now: number = Date.now()): number | undefined {
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.trim();
+  const ms = first(headers['retry-after-ms']);
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
+  const retryAfter = first(headers['retry-after']);
+  if (!retryAfter) return undefined;
+  if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function messageContent(body: string): string | undefined {
+  try {
+    const content = (JSON.parse(body) as { choices?: Array<{ message?: { content?: unknown } }> })?.choices?.[0]?.message?.content;
+    // null content (a refusal, a tool call) is an answer that isn't a decision: the repair path handles it.
+    return typeof content === 'string' ? content : content === null ? '' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `error.message` of an OpenAI-style error body, shortened; '' if there is none. */
+function upstreamErrorMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+    return typeof message === 'string' ? message.slice(0, 300) : '';
+  } catch {
+    return '';
+  }
+}
+
+type ParsedDecision = { ok: true; decision: AiDecision } | { ok: false; problem: string };
+
+/**
+ * The model's text as a decision: plain JSON, or JSON inside a ```json fenced block (some
+ * local models add one despite response_format). Problems are described without quoting the
+ * text, which may contain customer words.
+ */
+export function parseDecision(content: string): ParsedDecision {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(content);
+  const jsonText = (fenced ? fenced[1]! : content).trim();
+  let data: unknown;
+  try {
+    data = JSON.parse(jsonText);
+  } catch {
+    return { ok: false, problem: jsonText ? 'the answer is not valid JSON' : 'the answer is empty' };
+  }
+  const result = AiDecisionSchema.safeParse(data);
+  if (result.success) return { ok: true, decision: result.data };
+  return { ok: false, problem: describeIssues(result.error) };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'the answer'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Customer messages as `user`, the AI's and reps' as `assistant`; runs of one role merged (some chat templates require alternation). */
+function transcriptMessages(transcript: TranscriptEntry[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (const entry of transcript) {
+    const role = entry.role === 'customer' ? 'user' : 'assistant';
+    const content = entry.role === 'rep' ? `[Human support agent] ${entry.text}` : entry.text;
+    const previous = messages[messages.length - 1];
+    if (previous?.role === role) previous.content += `\n\n${content}`;
+    else messages.push({ role, content });
+  }
+  return messages;
+}
+
+/**
+ * The system prompt: the assistant's instructions, the rules of the JSON answer, the topics,
+ * the whole knowledge base, the contact's earlier sessions and the language to answer in.
+ */
+export function buildSystemPrompt(settings: AssistantSettings, knowledgeBase: KnowledgeBase, input: AiTurnInput): string {
+  const topicNames = [...settings.topics.map((t) => t.name), ...(settings.topics.some((t) => t.name === 'other') ? [] : ['other'])];
+  const topics = settings.topics.length
+    ? settings.topics.map((t) => `- ${t.name}: ${t.description}`).join('\n')
+    : '- other: anything';
+  const entries = knowledgeBase.entries
+    .map((e) => `[${e.id}] (topic: ${e.topic ?? 'other'})\nQ: ${e.question}\nA: ${e.answer}`)
+    .join('\n\n');
+  const earlier = input.earlierSummaries.length
+    ? input.earlierSummaries.map((s, i) => `${i + 1}. ${s}`).join('\n')
+    : '(none)';
+  const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(' | ');
+
+  return `${settings.instructions.trim()}
+
+You are the AI agent in a live support chat. For each turn, decide one action:
+- "reply": answer the customer, using only facts from the knowledge base below.
+- "escalate": hand the conversation to a human agent: when the knowledge base does not cover the question, when the customer asks for a person, or when you are unsure.
+- "resolve": the customer confirmed their issue is solved or that they need nothing else; "reply" then holds short closing words.
+
+Answer with one JSON object and nothing else, with exactly these fields:
+{
+  "action": ${quoted(AiActionSchema.options)},
+  "reply": string,       // customer-facing text (at most 4000 characters); "" when escalating
+  "topic": string,       // one of: ${topicNames.join(', ')}
+  "sentiment": ${quoted(sentimentLevels)},   // the customer's mood in their latest messages
+  "summary": string,     // the session so far, for a human agent taking over (at most 2000 characters)
+  "reason": string,      // why you chose this action, one sentence (at most 500 characters)
+  "confidence": number   // 0 to 1: how sure you are that this action and reply are right
+}
+
+Answer in the customer's language (${input.language}).
+
+Topics:
+${topics}
+
+Knowledge base:
+${entries}
+
+Summaries of this customer's earlier conversations:
+${earlier}`;
+}

@@ -1,0 +1,62 @@
+import type { AiDecision } from '../lib/decision.js';
+import type { AssistantSettings } from '../settings/schema.js';
+import { FaqProvider } from './faq-provider.js';
+import { loadKnowledgeBase } from './knowledge-base.js';
+import { OpenAiProvider } from './openai-provider.js';
+
+/**
+ * The AI behind one interface: given the session so far, decide reply / escalate / resolve.
+ * Providers are Temporal-free; the worker's activity calls `decide` and maps
+ * AiProviderError to Temporal failures (retryable or not, Retry-After as the next delay).
+ */
+
+export { AiProviderError } from './provider-error.js';
+
+export interface TranscriptEntry {
+  role: 'customer' | 'ai' | 'rep';
+  text: string;
+  /** ISO timestamp. */
+  at: string;
+}
+
+export interface AiTurnInput {
+  /** This session, oldest first, bounded by the caller (last ~50). */
+  transcript: TranscriptEntry[];
+  /** The contact's earlier session summaries (may be empty). */
+  earlierSummaries: string[];
+  /** ISO 639-1 of the customer, e.g. 'en'. */
+  language: string;
+}
+
+export interface AiTurnResult {
+  /** Valid by AiDecisionSchema. */
+  decision: AiDecision;
+  /** Knowledge-base entry ids the answer came from (faq), or [] (openai). */
+  sources: string[];
+  /** 'faq' or the model name. */
+  model: string;
+}
+
+export interface AiProvider {
+  readonly name: 'faq' | 'openai';
+  /**
+   * One AI turn. Honours `signal`: stops work (aborts the HTTP call) and rejects with
+   * `signal.reason` when aborted, so a Temporal cancellation propagates as itself.
+   */
+  decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult>;
+}
+
+export type AiProviderConfig =
+  | { provider: 'faq' }
+  | { provider: 'openai'; baseUrl: string; apiKey: string; model: string; temperature: number; timeoutMs?: number };
+
+/** Builds the configured provider; reads the knowledge base named in the settings (throws KnowledgeBaseError). */
+export function createAiProvider(config: AiProviderConfig, settings: AssistantSettings): AiProvider {
+  const knowledgeBase = loadKnowledgeBase(settings.knowledgeBase);
+  switch (config.provider) {
+    case 'faq':
+      return new FaqProvider(knowledgeBase);
+    case 'openai':
+      return new OpenAiProvider(config, settings, knowledgeBase);
+  }
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The product's environment settings (SPEC §7), validated at start-up. A wrong or missing
+ * setting stops start-up with ONE message naming every problem.
+ *
+ * The Temporal connection itself (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TEMPORAL_TLS_*) is read by @temporalio/envconfig; see temporal/connection.ts.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every setting.`);
+    this.name = 'ConfigError';
+  }
+}
+
+const url = (name: string) =>
+  z.url({ message: `${name} must be a URL such as https://acme.freshchat.com/v2` }).refine((u) => /^https?:/.test(u), `${name} must use http or https`);
+const required = (name: string) => z.string({ message: `${name} is required` }).trim().min(1, `${name} is required`);
+
+const TemporalSchema = z.object({
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('freshchat-ai'),
+  TEMPORAL_UI_URL: url('TEMPORAL_UI_URL').default('http://localhost:8233'),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+});
+
+const EncryptionSchema = z.object({
+  PAYLOAD_ENCRYPTION: z.enum(['on', 'off'], { message: "PAYLOAD_ENCRYPTION must be 'on' or 'off'" }).default('on'),
+  PAYLOAD_ENCRYPTION_KEYS: z.string().trim().optional(),
+});
+
+const WorkerSchema = z.object({
+  ...TemporalSchema.shape,
+  ...EncryptionSchema.shape,
+  FRESHCHAT_API_URL: url('FRESHCHAT_API_URL'),
+  FRESHCHAT_API_TOKEN: required('FRESHCHAT_API_TOKEN'),
+  FRESHCHAT_AI_AGENT_EMAIL: z.email({ message: 'FRESHCHAT_AI_AGENT_EMAIL must be the email of the agent seat the AI posts as' }),
+  FRESHCHAT_ROUTING_MODE: z.enum(['auto', 'assigned-only'], { message: "FRESHCHAT_ROUTING_MODE must be 'auto' or 'assigned-only'" }).default('auto'),
+  FRESHCHAT_HANDOFF_GROUP_ID: z.string().trim().optional(),
+  AI_PROVIDER: z.enum(['faq', 'openai'], { message: "AI_PROVIDER must be 'faq' or 'openai'" }).default('faq'),
+  OPENAI_BASE_URL: z.string().trim().optional(),
+  OPENAI_API_KEY: z.string().trim().optional(),
+  OPENAI_MODEL: z.string().trim().optional(),
+  OPENAI_TEMPERATURE: z.coerce.number({ message: 'OPENAI_TEMPERATURE must be a number' }).min(0).max(2).default(0.2),
+  ASSISTANT_SETTINGS: z.string().trim().optional(),
+});
+
+const ApiSchema = z.object({
+  ...TemporalSchema.shape,
+  ...EncryptionSchema.shape,
+  FRESHCHAT_WEBHOOK_PUBLIC_KEY: required('FRESHCHAT_WEBHOOK_PUBLIC_KEY'),
+  PORT: z.coerce.number({ message: 'PORT must be a port number' }).int().min(0).max(65535).default(3000),
+  CODEC_AUTH_TOKEN: z.string().trim().optional(),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+});
+
+export type Env = Record<string, string | undefined>;
+export type WorkerEnv = z.infer<typeof WorkerSchema>;
+export type ApiEnv = z.infer<typeof ApiSchema>;
+
+export function loadWorkerEnv(env: Env = process.env): WorkerEnv {
+  return parse(WorkerSchema, env, (value, problems) => {
+    if (value.AI_PROVIDER === 'openai') {
+      for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL'] as const) {
+        if (!value[name]) problems.push(`${name} is required when AI_PROVIDER=openai`);
+      }
+      if (value.OPENAI_BASE_URL && !URL.canParse(value.OPENAI_BASE_URL)) problems.push('OPENAI_BASE_URL must be a URL');
+    }
+    checkEncryption(value, problems);
+  });
+}
+
+export function loadApiEnv(env: Env = process.env): ApiEnv {
+  return parse(ApiSchema, env, (value, problems) => checkEncryption(value, problems));
+}
+
+function checkEncryption(value: z.infer<typeof EncryptionSchema>, problems: string[]): void {
+  if ((value.PAYLOAD_ENCRYPTION ?? 'on') === 'on' && !value.PAYLOAD_ENCRYPTION_KEYS) {
+    problems.push('PAYLOAD_ENCRYPTION_KEYS is required (id:base64key,...), or set PAYLOAD_ENCRYPTION=off to run without encrypting customer data in Temporal');
+  }
+}
+
+function parse<S extends z.ZodObject>(schema: S, env: Env, check: (value: z.infer<S>, problems: string[]) => void): z.infer<S> {
+  // Empty strings from a .env template mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = schema.safeParse(cleaned);
+  const problems = result.success ? [] : result.error.issues.map((issue) => issue.message.includes(String(issue.path[0])) ? issue.message : `${String(issue.path[0])}: ${issue.message}`);
+  // Cross-field checks run on whatever parsed, so one message names every problem.
+  check((result.success ? result.data : cleaned) as z.infer<S>, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data as z.infer<S>;
+}

@@ -1,0 +1,83 @@
+import dotenv from 'dotenv';
+import { parseEncryptionKeys, EncryptionKeyError, type EncryptionKey } from '../codec/encryption-keys.js';
+import { createAiProvider, type AiProviderConfig } from '../ai/provider.js';
+import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
+import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
+import { ConfigError, loadApiEnv, loadWorkerEnv, type ApiEnv, type Env, type WorkerEnv } from './env.js';
+import type { KeyObject } from 'node:crypto';
+
+/** `.env` in the working directory, if present; real environment variables win. */
+export function loadDotEnv(): void {
+  dotenv.config({ quiet: true });
+}
+
+export interface WorkerStartup {
+  env: WorkerEnv;
+  settings: AssistantSettings;
+  settingsPath: string;
+  encryptionKeys: EncryptionKey[] | null;
+  aiProvider: AiProviderConfig;
+}
+
+export interface ApiStartup {
+  env: ApiEnv;
+  webhookKey: KeyObject;
+  encryptionKeys: EncryptionKey[] | null;
+}
+
+/** Every setting the worker needs, checked together: one error names every problem. */
+export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
+  const problems: string[] = [];
+  const env = collect(problems, () => loadWorkerEnv(raw));
+  const settingsPath = raw.ASSISTANT_SETTINGS?.trim() || defaultSettingsPath;
+  const settings = collect(problems, () => loadAssistantSettings(settingsPath));
+  const encryptionKeys = collect(problems, () => encryptionKeysFrom(raw));
+  if (problems.length > 0 || !env || !settings || encryptionKeys === undefined) throw new ConfigError(problems);
+  const aiProvider: AiProviderConfig =
+    env.AI_PROVIDER === 'openai'
+      ? { provider: 'openai', baseUrl: env.OPENAI_BASE_URL!, apiKey: env.OPENAI_API_KEY!, model: env.OPENAI_MODEL!, temperature: env.OPENAI_TEMPERATURE }
+      : { provider: 'faq' };
+  return { env, settings, settingsPath, encryptionKeys, aiProvider };
+}
+
+export function loadApiStartup(raw: Env = process.env): ApiStartup {
+  const problems: string[] = [];
+  const env = collect(problems, () => loadApiEnv(raw));
+  const webhookKey = raw.FRESHCHAT_WEBHOOK_PUBLIC_KEY?.trim()
+    ? collect(problems, () => parseWebhookPublicKey(raw.FRESHCHAT_WEBHOOK_PUBLIC_KEY!))
+    : undefined;
+  const encryptionKeys = collect(problems, () => encryptionKeysFrom(raw));
+  if (problems.length > 0 || !env || !webhookKey || encryptionKeys === undefined) throw new ConfigError(problems);
+  return { env, webhookKey, encryptionKeys };
+}
+
+export function createProvider(startup: WorkerStartup) {
+  return createAiProvider(startup.aiProvider, startup.settings);
+}
+
+function encryptionKeysFrom(raw: Env): EncryptionKey[] | null {
+  if (raw.PAYLOAD_ENCRYPTION?.trim() === 'off') return null;
+  const value = raw.PAYLOAD_ENCRYPTION_KEYS?.trim();
+  return value ? parseEncryptionKeys(value) : null; // missing keys are reported by the env schema
+}
+
+function collect<T>(problems: string[], load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    else if (error instanceof SettingsError || error instanceof EncryptionKeyError) problems.push(error.message);
+    else if (error instanceof WebhookKeyError) problems.push(`FRESHCHAT_WEBHOOK_PUBLIC_KEY: ${error.message}`);
+    else throw error;
+    return undefined;
+  }
+}
+
+/** Start-up failures print one readable message and exit, instead of a stack trace. */
+export function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,187 @@
+import { got, HTTPError, RequestError, type Got } from 'got';
+
+/**
+ * A typed client for the parts of the Freshchat REST API v2 the product uses
+ * (shared/freshchat-api.md). It never retries by itself: Temporal's activity retries do,
+ * so every failure is a FreshchatApiError that says whether a retry can help.
+ */
+export interface FreshchatMessagePart {
+  text?: { content?: string };
+  image?: { url?: string };
+  file?: { name?: string };
+  email?: { content?: string; subject?: string };
+  [kind: string]: unknown;
+}
+
+export interface FreshchatMessage {
+  id: string;
+  conversation_id?: string;
+  actor_type: string;
+  actor_id?: string;
+  message_type?: string;
+  message_parts?: FreshchatMessagePart[];
+  created_time: string;
+}
+
+export interface FreshchatConversation {
+  conversation_id: string;
+  status: string;
+  assigned_agent_id?: string | null;
+  assigned_group_id?: string | null;
+  user_id?: string;
+  url?: string;
+}
+
+export interface FreshchatUser {
+  id: string;
+  email?: string | null;
+}
+
+export interface FreshchatAgent {
+  id: string;
+  email: string;
+  is_deactivated?: boolean;
+}
+
+export type ConversationUpdate =
+  | { status: 'assigned'; assigned_agent_id: string }
+  | { status: 'new'; assigned_agent_id: '' }
+  | { status: 'new'; assigned_group_id: string }
+  | { status: 'resolved' };
+
+export class FreshchatApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'FreshchatApiError';
+  }
+
+  /** 429, 5xx and network failures are transient; every other 4xx needs a human. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface FreshchatClientOptions {
+  apiUrl: string;
+  apiToken: string;
+  timeoutMs?: number;
+}
+
+export class FreshchatClient {
+  private readonly http: Got;
+
+  constructor(options: FreshchatClientOptions) {
+    this.http = got.extend({
+      prefixUrl: options.apiUrl.replace(/\/+$/, ''),
+      headers: { authorization: `Bearer ${options.apiToken}`, accept: 'application/json' },
+      retry: { limit: 0 },
+      timeout: { request: options.timeoutMs ?? 10_000 },
+      responseType: 'json',
+    });
+  }
+
+  getAccountConfiguration(): Promise<Record<string, unknown>> {
+    return this.call('GET', 'accounts/configuration');
+  }
+
+  getConversation(conversationId: string): Promise<FreshchatConversation> {
+    return this.call('GET', `conversations/${encodeURIComponent(conversationId)}`);
+  }
+
+  updateConversation(conversationId: string, update: ConversationUpdate): Promise<FreshchatConversation> {
+    return this.call('PUT', `conversations/${encodeURIComponent(conversationId)}`, update);
+  }
+
+  postMessage(
+    conversationId: string,
+    message: { text: string; messageType: 'normal' | 'private'; agentId: string },
+  ): Promise<FreshchatMessage> {
+    return this.call('POST', `conversations/${encodeURIComponent(conversationId)}/messages`, {
+      message_parts: [{ text: { content: message.text } }],
+      message_type: message.messageType,
+      actor_type: 'agent',
+      actor_id: message.agentId,
+    });
+  }
+
+  /**
+   * Messages created at or after `since`, newest first, following Freshchat's `link` pages
+   * until `limit` messages are read.
+   */
+  async listRecentMessages(conversationId: string, since: string, limit: number, signal?: AbortSignal): Promise<FreshchatMessage[]> {
+    const messages: FreshchatMessage[] = [];
+    let path: string | undefined =
+      `conversations/${encodeURIComponent(conversationId)}/messages?items_per_page=50&from_time=${encodeURIComponent(since)}`;
+    while (path && messages.length < limit) {
+      const page: { messages?: FreshchatMessage[]; link?: { href?: string } } = await this.call('GET', path, undefined, signal);
+      messages.push(...(page.messages ?? []));
+      path = page.link?.href ? this.relativePath(page.link.href) : undefined;
+    }
+    return messages.filter((m) => m.created_time >= since).slice(0, limit);
+  }
+
+  getUser(userId: string): Promise<FreshchatUser> {
+    return this.call('GET', `users/${encodeURIComponent(userId)}`);
+  }
+
+  getAgent(agentId: string): Promise<FreshchatAgent> {
+    return this.call('GET', `agents/${encodeURIComponent(agentId)}`);
+  }
+
+  /** No email filter exists: page through every agent (shared/freshchat-api.md). */
+  async findAgentByEmail(email: string): Promise<FreshchatAgent | undefined> {
+    const wanted = email.trim().toLowerCase();
+    let path: string | undefined = 'agents?items_per_page=50&page=1';
+    for (let pages = 0; path && pages < 200; pages++) {
+      const page: { agents?: FreshchatAgent[]; links?: { next_page?: { href?: string } } } = await this.call('GET', path);
+      const found = page.agents?.find((a) => a.email?.trim().toLowerCase() === wanted);
+      if (found) return found;
+      path = page.links?.next_page?.href ? this.relativePath(page.links.next_page.href) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Freshchat links are absolute or root-relative; got's prefixUrl wants them relative to /v2. */
+  private relativePath(href: string): string {
+    const url = new URL(href, 'http://freshchat.invalid');
+    const path = url.pathname.replace(/^.*?\/v2\//, '').replace(/^\/+/, '');
+    return `${path}${url.search}`;
+  }
+
+  private async call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    try {
+      const response = await this.http<T>(path, { method, json: body, signal });
+      return response.body;
+    } catch (error) {
+      throw toFreshchatApiError(error, method, path);
+    }
+  }
+}
+
+function toFreshchatApiError(error: unknown, method: string, path: string): FreshchatApiError {
+  const where = `${method} ${path.split('?')[0]}`;
+  if (error instanceof HTTPError) {
+    const status = error.response.statusCode;
+    const body = error.response.body as { status?: string; code?: unknown } | undefined;
+    const code = typeof body?.status === 'string' ? body.status : `HTTP_${status}`;
+    return new FreshchatApiError(`Freshchat ${where} answered ${status} ${code}`, status, code, parseRetryAfter(error.response.headers['retry-after']));
+  }
+  if (error instanceof RequestError) {
+    return new FreshchatApiError(`Freshchat ${where} failed: ${error.code}`, undefined, error.code, undefined);
+  }
+  return new FreshchatApiError(`Freshchat ${where} failed: ${(error as Error).message}`, undefined, 'UNKNOWN', undefined);
+}
+
+/** `Retry-After` is integer seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

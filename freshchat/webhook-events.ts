@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { ConversationEvent } from '../workflows/messages.js';
+
+/**
+ * Freshchat webhook payloads, parsed tolerantly (shared/freshchat-api.md): unknown fields
+ * pass, `message_type` may be missing, ids are opaque strings, old accounts send `msg_parts`.
+ */
+const id = z.string().min(1).max(200);
+const optionalId = z.string().max(200).optional().default('');
+
+const MessagePartSchema = z
+  .object({
+    text: z.object({ content: z.string() }).partial().optional(),
+    email: z.object({ content: z.string().optional(), subject: z.string().optional() }).optional(),
+    image: z.object({ url: z.string().optional() }).optional(),
+    file: z.object({ name: z.string().optional(), content_type: z.string().optional() }).optional(),
+    collection: z.unknown().optional(),
+    quick_reply_buttons: z.unknown().optional(),
+    url_button: z.unknown().optional(),
+    part_type: z.string().optional(),
+    properties: z.object({ text: z.string().optional() }).partial().optional(),
+  })
+  .loose();
+
+const MessageSchema = z
+  .object({
+    id,
+    conversation_id: id,
+    actor_type: z.string().max(50),
+    actor_id: optionalId,
+    user_id: optionalId,
+    message_type: z.string().max(50).optional(),
+    message_parts: z.array(MessagePartSchema).max(100).optional(),
+    msg_parts: z.array(MessagePartSchema).max(100).optional(),
+    created_time: z.string().max(100).optional(),
+    botsPrivateNote: z.boolean().optional(),
+  })
+  .loose();
+
+const ConversationRefSchema = z.object({ conversation_id: id }).loose();
+
+const AssignmentSchema = z
+  .object({
+    assignor: z.string().optional(),
+    assignor_id: optionalId,
+    to_agent_id: z.string().max(200).nullish(),
+    to_group_id: z.string().max(200).nullish(),
+    interaction_id: optionalId,
+    conversation: ConversationRefSchema,
+  })
+  .loose();
+
+const ResolveSchema = z
+  .object({ resolver: z.string().optional(), resolver_id: optionalId, interaction_id: optionalId, conversation: ConversationRefSchema })
+  .loose();
+
+const ReopenSchema = z
+  .object({ reopener: z.string().optional(), reopener_id: optionalId, interaction_id: optionalId, conversation: ConversationRefSchema })
+  .loose();
+
+const ActorSchema = z.object({ actor_type: z.string().max(50), actor_id: optionalId }).loose();
+const common = { actor: ActorSchema, action_time: z.string().max(100) };
+
+export const WebhookPayloadSchema = z.discriminatedUnion('action', [
+  z.object({ ...common, action: z.literal('message_create'), data: z.object({ message: MessageSchema }).loose() }).loose(),
+  z.object({ ...common, action: z.literal('conversation_assignment'), data: z.object({ assignment: AssignmentSchema }).loose() }).loose(),
+  z.object({ ...common, action: z.literal('conversation_resolution'), data: z.object({ resolve: ResolveSchema }).loose() }).loose(),
+  z.object({ ...common, action: z.literal('conversation_reopen'), data: z.object({ reopen: ReopenSchema }).loose() }).loose(),
+]);
+export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;
+
+export const knownWebhookActions = ['message_create', 'conversation_assignment', 'conversation_resolution', 'conversation_reopen'];
+
+export type RoutedEvent = { conversationId: string; event: ConversationEvent } | { ignored: string };
+
+/** Turns a verified, parsed webhook into the event the conversation workflow understands. */
+export function toConversationEvent(payload: WebhookPayload): RoutedEvent {
+  switch (payload.action) {
+    case 'message_create': {
+      const m = payload.data.message;
+      const isPrivate = m.message_type === 'private' || m.botsPrivateNote === true;
+      const at = m.created_time ?? payload.action_time;
+      if (m.actor_type === 'user') {
+        if (isPrivate) return { ignored: 'private message from a user' };
+        return {
+          conversationId: m.conversation_id,
+          event: { kind: 'customer_message', eventId: m.id, at, userId: m.user_id || m.actor_id, text: describeMessageParts(m.message_parts ?? m.msg_parts ?? []) },
+        };
+      }
+      if (m.actor_type === 'agent') {
+        if (m.message_type === 'system') return { ignored: 'system message' };
+        return { conversationId: m.conversation_id, event: { kind: 'agent_message', eventId: m.id, at, agentId: m.actor_id, private: isPrivate } };
+      }
+      return { ignored: `message from actor type '${m.actor_type}'` };
+    }
+    case 'conversation_assignment': {
+      const a = payload.data.assignment;
+      return {
+        conversationId: a.conversation.conversation_id,
+        event: {
+          kind: 'assignment',
+          eventId: eventKey(payload.action, a.interaction_id, payload.action_time, a.to_agent_id ?? '', a.to_group_id ?? ''),
+          at: payload.action_time,
+          actorType: payload.actor.actor_type,
+          toAgentId: a.to_agent_id ?? '',
+          toGroupId: a.to_group_id ?? '',
+        },
+      };
+    }
+    case 'conversation_resolution': {
+      const r = payload.data.resolve;
+      return {
+        conversationId: r.conversation.conversation_id,
+        event: {
+          kind: 'resolution',
+          eventId: eventKey(payload.action, r.interaction_id, payload.action_time),
+          at: payload.action_time,
+          resolverType: r.resolver ?? payload.actor.actor_type,
+          resolverId: r.resolver_id,
+        },
+      };
+    }
+    case 'conversation_reopen': {
+      const r = payload.data.reopen;
+      return {
+        conversationId: r.conversation.conversation_id,
+        event: {
+          kind: 'reopen',
+          eventId: eventKey(payload.action, r.interaction_id, payload.action_time),
+          at: payload.action_time,
+          reopenerType: r.reopener ?? payload.actor.actor_type,
+        },
+      };
+    }
+  }
+}
+
+/** Non-message events have no id of their own; a redelivery repeats the same body, hence the same key. */
+function eventKey(...parts: string[]): string {
+  return parts.join('|');
+}
+
+/** Text parts as they are; other parts as a short description the AI can read. */
+export function describeMessageParts(parts: z.infer<typeof MessagePartSchema>[]): string {
+  const lines = parts.map((part) => {
+    if (part.text?.content !== undefined) return part.text.content;
+    if (part.properties?.text !== undefined) return part.properties.text;
+    if (part.email) return [part.email.subject, part.email.content].filter(Boolean).join('\n');
+    if (part.image) return '[the customer sent an image]';
+    if (part.file) return `[the customer sent a file${part.file.name ? `: ${part.file.name}` : ''}]`;
+    if (part.collection) return '[the customer sent a collection of items]';
+    if (part.quick_reply_buttons || part.url_button) return '[the customer used a button]';
+    return '[the customer sent something that is not text]';
+  });
+  return lines.join('\n').trim();
+}

@@ -1,0 +1,106 @@
+import { sentimentRank, type AiAction, type AiDecision } from '../lib/decision.js';
+import type { HandoffRules, Topic } from '../settings/schema.js';
+import { escapeRegExp, foldText } from './text.js';
+
+/**
+ * Handoff rules: when the AI must stop and a person takes over. Pure (workflow-safe).
+ *
+ * The workflow checks the phrases before asking the AI (no AI needed to see "talk to a
+ * human"), then runs the AI's decision through applyDecisionRules. Every outcome names the
+ * rule that decided it, for the decision record and the handoff note.
+ */
+
+export type RuleName =
+  | 'handoff_phrase'
+  | 'topic_policy'
+  | 'sentiment'
+  | 'confidence_floor'
+  | 'reply_limit'
+  | 'office_hours'
+  | 'ai_failure'
+  | 'lost_ownership_race'
+  | 'ops_signal'
+  | 'ai_decision'
+  | 'customer_inactive';
+
+/**
+ * The first configured phrase found in `text` as whole words, ignoring case and accents
+ * ("AGÉNT" matches "agent"; "agenda" does not). Returns the phrase as configured, or null.
+ */
+export function matchHandoffPhrase(text: string, phrases: string[]): string | null {
+  const folded = foldText(text);
+  for (const phrase of phrases) {
+    const words = foldText(phrase).split(' ').filter(Boolean).map(escapeRegExp);
+    if (words.length === 0) continue;
+    // Letters and digits on either side would make it part of another word.
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${words.join('\\s+')}(?![\\p{L}\\p{N}])`, 'u');
+    if (pattern.test(folded)) return phrase;
+  }
+  return null;
+}
+
+export interface DecisionRulesContext {
+  topics: Topic[];
+  handoff: HandoffRules;
+  /** AI replies already posted in this session. */
+  aiRepliesSoFar: number;
+}
+
+export interface RuledAction {
+  action: AiAction;
+  rule: RuleName;
+  /** In plain words, for the handoff note and the decision record. */
+  reason: string;
+}
+
+/**
+ * The action to take on the AI's decision, first rule that applies wins:
+ * 1. the topic's policy is `escalate` (whatever the AI chose);
+ * 2. the customer's sentiment is at or below the configured level;
+ * 3. a reply or resolve with confidence below the floor (an escalation needs no confidence);
+ * 4. a reply when the session already has the maximum number of AI replies;
+ * 5. otherwise the AI's own action and reason.
+ * A topic the settings don't list is treated as "other", which has no policy.
+ */
+export function applyDecisionRules(decision: AiDecision, ctx: DecisionRulesContext): RuledAction {
+  const topic = findTopic(ctx.topics, decision.topic);
+  if (topic?.policy === 'escalate') {
+    return { action: 'escalate', rule: 'topic_policy', reason: `Topic '${topic.name}' is handled by people (topic policy)` };
+  }
+
+  const level = ctx.handoff.sentimentAtOrBelow;
+  if (level !== null && sentimentRank(decision.sentiment) <= sentimentRank(level)) {
+    return {
+      action: 'escalate',
+      rule: 'sentiment',
+      reason: `Customer sentiment is ${words(decision.sentiment)}, at or below the handoff level ${words(level)} (sentiment rule)`,
+    };
+  }
+
+  if (decision.action !== 'escalate' && decision.confidence < ctx.handoff.minConfidence) {
+    return {
+      action: 'escalate',
+      rule: 'confidence_floor',
+      reason: `AI confidence ${decision.confidence.toFixed(2)} is below the minimum ${ctx.handoff.minConfidence} (confidence floor)`,
+    };
+  }
+
+  if (decision.action === 'reply' && ctx.aiRepliesSoFar >= ctx.handoff.maxAiRepliesPerSession) {
+    return {
+      action: 'escalate',
+      rule: 'reply_limit',
+      reason: `The AI already replied ${ctx.aiRepliesSoFar} times in this session, the maximum is ${ctx.handoff.maxAiRepliesPerSession} (reply limit)`,
+    };
+  }
+
+  return { action: decision.action, rule: 'ai_decision', reason: decision.reason };
+}
+
+/** Exact name first; the AI may not match the case the settings use. */
+function findTopic(topics: Topic[], name: string): Topic | undefined {
+  return topics.find((t) => t.name === name) ?? topics.find((t) => t.name.toLowerCase() === name.trim().toLowerCase());
+}
+
+function words(level: string): string {
+  return level.replace('_', ' ');
+}

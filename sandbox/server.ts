@@ -1,0 +1,121 @@
+/**
+ * A local stand-in for one Freshchat account: the REST API v2 under /v2, signed webhooks to
+ * a configurable URL, a control API under /sandbox and a page at / to play customer and rep.
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import express from 'express';
+import { createLogger } from '../lib/logger.js';
+import { ConversationActions } from './conversation-actions.js';
+import { createControlApi } from './control-api.js';
+import { FaultRegistry } from './faults.js';
+import { renderSandboxPage } from './page.js';
+import { createRestApi } from './rest-api.js';
+import { generateSigningKeys } from './signing.js';
+import { SandboxStore } from './store.js';
+import { WebhookSender } from './webhook-sender.js';
+
+export interface SandboxOptions {
+  /** 0 or undefined = a random free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** The Bearer token /v2 requires (401 otherwise). */
+  apiToken: string;
+  /** Where webhooks go; may be set later with setWebhookUrl. */
+  webhookUrl?: string;
+  /** An agent with this email exists (first_name 'AI', last_name 'Assistant'). */
+  aiAgentEmail: string;
+  /** Default: two reps, alice@sandbox.test and bob@sandbox.test. */
+  reps?: Array<{ email: string; first_name: string; last_name?: string }>;
+  /** Extra filler agents so paging is exercised (default 60: agents span 2 pages of 50). */
+  agentsCount?: number;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT */
+  baseUrl: string;
+  /** baseUrl + '/v2' */
+  apiUrl: string;
+  /** Standard SPKI PEM. */
+  publicKeyPem: string;
+  /** As Freshchat shows it: '-----BEGIN RSA PUBLIC KEY----- <base64 SPKI DER> -----END RSA PUBLIC KEY-----'. */
+  publicKeyOneLine: string;
+  aiAgentId: string;
+  reps: Array<{ id: string; email: string }>;
+  setWebhookUrl(url: string): void;
+  /** Resolves when every queued webhook delivery has been attempted to completion (success or retries exhausted). */
+  drainWebhooks(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_REPS = [
+  { email: 'alice@sandbox.test', first_name: 'Alice', last_name: 'Rep' },
+  { email: 'bob@sandbox.test', first_name: 'Bob', last_name: 'Rep' },
+];
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const logger = createLogger('freshchat-sandbox');
+  const keys = await generateSigningKeys();
+  const store = new SandboxStore({
+    aiAgentEmail: options.aiAgentEmail,
+    reps: options.reps ?? DEFAULT_REPS,
+    agentsCount: options.agentsCount ?? 60,
+  });
+  const webhooks = new WebhookSender({ privateKey: keys.privateKey, logger, webhookUrl: options.webhookUrl });
+  const actions = new ConversationActions(store, webhooks);
+  const faults = new FaultRegistry();
+
+  let baseUrl = '';
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/v2', createRestApi({ store, actions, faults, apiToken: options.apiToken, baseUrl: () => baseUrl, logger }));
+  app.use(
+    '/sandbox',
+    createControlApi({
+      store, actions, webhooks, faults, publicKeyOneLine: keys.publicKeyOneLine, baseUrl: () => baseUrl, logger,
+    }),
+  );
+  app.get('/', (_req, res) => {
+    res.type('html').send(renderSandboxPage());
+  });
+
+  const server = createServer(app);
+  const host = options.host ?? '127.0.0.1';
+  await listen(server, options.port ?? 0, host);
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.debug({ baseUrl }, 'Freshchat sandbox listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl,
+    apiUrl: `${baseUrl}/v2`,
+    publicKeyPem: keys.publicKeyPem,
+    publicKeyOneLine: keys.publicKeyOneLine,
+    aiAgentId: store.aiAgent.id,
+    reps: store.reps.map((rep) => ({ id: rep.id, email: rep.email })),
+    setWebhookUrl: (url) => webhooks.setWebhookUrl(url),
+    drainWebhooks: () => webhooks.drain(),
+    close: () => {
+      closing ??= (async () => {
+        await webhooks.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,138 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
+import { findOrBuildTemporalCli } from './temporal-cli.js';
+
+/**
+ * The local Temporal dev server: persistent (SQLite file), with the Web UI, and the
+ * product's search attributes registered. `--search-attribute` at start only applies when
+ * the namespace is first created, so attributes are registered with the CLI every start
+ * (repeating it is harmless).
+ */
+export interface DevServerOptions {
+  dataDir: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  /** The codec server the Web UI calls to show decrypted payloads. */
+  uiCodecEndpoint?: string;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  namespace: string;
+  cliPath?: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? port + 1000;
+  const namespace = options.namespace ?? 'default';
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://localhost:${uiPort}`;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  mkdirSync(options.dataDir, { recursive: true });
+  const dbFilename = join(options.dataDir, 'temporal.sqlite');
+  const cli = await findOrBuildTemporalCli(log);
+
+  if (!cli.path) {
+    // No CLI and no Go, but internet: the SDK downloads and runs the dev server.
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        ui: true,
+        uiPort,
+        dbFilename,
+        namespace,
+        searchAttributes: Object.values(searchAttributes),
+        extraArgs: options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [],
+      },
+    });
+    return { address, uiUrl, namespace, stop: () => env.teardown() };
+  }
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--db-filename', dbFilename,
+    '--namespace', namespace, '--log-level', 'warn'];
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  try {
+    await waitUntilReachable(address, child, () => stderr);
+    await registerSearchAttributes(cli.path, address, namespace);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    address,
+    uiUrl,
+    namespace,
+    cliPath: cli.path,
+    stop: () => stopProcess(child),
+  };
+}
+
+export async function registerSearchAttributes(cliPath: string, address: string, namespace: string): Promise<void> {
+  const byType = new Map<string, string[]>();
+  for (const d of searchAttributeDefinitions) byType.set(d.type, [...(byType.get(d.type) ?? []), d.name]);
+  for (const [type, names] of byType) {
+    const args = ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--type', type];
+    for (const name of names) args.push('--name', name);
+    await promisify(execFile)(cliPath, args, { timeout: 30_000 });
+  }
+}
+
+async function waitUntilReachable(address: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited (code ${child.exitCode}): ${stderr()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer on ${address} within 60 s: ${stderr()}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// `npm run dev-server`: only the dev server, in the foreground, data in .data/temporal.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const dataDir = join(process.cwd(), '.data', 'temporal');
+  startDevServer({ dataDir })
+    .then((server) => {
+      process.stdout.write(`Temporal dev server: ${server.address} (namespace ${server.namespace}), Web UI ${server.uiUrl}\n`);
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((error) => {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exit(1);
+    });
+}

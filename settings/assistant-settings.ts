@@ -1,0 +1,78 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KnowledgeBaseError, loadKnowledgeBase } from '../ai/knowledge-base.js';
+import { AssistantSettingsSchema, type AssistantSettings } from './schema.js';
+import { readYamlFile } from './yaml-file.js';
+
+/**
+ * Loads the assistant settings file named by ASSISTANT_SETTINGS. The schema and types live in
+ * ./schema.ts (pure, importable from workflow code); they are re-exported here so callers
+ * have one place to import settings from.
+ */
+export {
+  AssistantSettingsSchema,
+  type AssistantSettings,
+  type Topic,
+  type HandoffRules,
+  type ConversationSettings,
+  type OfficeHours,
+  type Messages,
+  type MessageKind,
+  type Weekday,
+} from './schema.js';
+
+/** The repo's commented example settings (dist/settings/x.js → ../../settings.example.yaml). */
+export const defaultSettingsPath: string = fileURLToPath(new URL('../../settings.example.yaml', import.meta.url));
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+  constructor(
+    message: string,
+    /** One line per problem, each starting with the setting's path. */
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads the YAML settings file and validates it, together with the knowledge base it names,
+ * so that a bad file fails at start-up with every problem listed, e.g.
+ * "ASSISTANT_SETTINGS (/x/settings.yaml): officeHours.timeZone: unknown IANA time zone
+ * 'Mars/Base'; handoff.minConfidence: must be <= 1".
+ * A relative `knowledgeBase` path is resolved against the settings file's folder; the
+ * returned settings carry the absolute path.
+ */
+export function loadAssistantSettings(path: string): AssistantSettings {
+  const settingsPath = resolve(path);
+  const fail = (problems: string[]): never => {
+    throw new SettingsError(`ASSISTANT_SETTINGS (${settingsPath}): ${problems.join('; ')}`, problems);
+  };
+
+  const result = readYamlFile(settingsPath, AssistantSettingsSchema);
+  if (!result.ok) return fail(result.problems);
+
+  const settings = { ...result.value, knowledgeBase: resolve(dirname(settingsPath), result.value.knowledgeBase) };
+  const problems = knowledgeBaseProblems(settings);
+  if (problems.length > 0) return fail(problems);
+  return settings;
+}
+
+/** The knowledge base must load, and its entries may only name topics the settings define. */
+function knowledgeBaseProblems(settings: AssistantSettings): string[] {
+  const where = `knowledgeBase (${settings.knowledgeBase})`;
+  try {
+    const kb = loadKnowledgeBase(settings.knowledgeBase);
+    // With no topics configured every topic is "other"-like; nothing to cross-check.
+    if (settings.topics.length === 0) return [];
+    const known = new Set(['other', ...settings.topics.map((t) => t.name)]);
+    return kb.entries.flatMap((entry, index) =>
+      entry.topic !== undefined && !known.has(entry.topic)
+        ? [`${where}: entries[${index}].topic: unknown topic '${entry.topic}' (topics: ${[...known].join(', ')})`]
+        : [],
+    );
+  } catch (err) {
+    if (err instanceof KnowledgeBaseError) return err.problems.map((problem) => `${where}: ${problem}`);
+    throw err;
+  }
+}

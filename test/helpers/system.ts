@@ -1,0 +1,254 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { stringify } from 'yaml';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
+import { createDataConverter } from '../../codec/data-converter.js';
+import { parseEncryptionKeys, type EncryptionKey } from '../../codec/encryption-keys.js';
+import { createApiApp } from '../../api/app.js';
+import { createAiProvider, type AiProvider, type AiProviderConfig } from '../../ai/provider.js';
+import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
+import { createLogger } from '../../lib/logger.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { loadAssistantSettings, type AssistantSettings } from '../../settings/assistant-settings.js';
+import { createConversationWorker } from '../../worker/create-worker.js';
+import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
+import { capturedLogs } from './log-capture.js';
+import { testServer, type TestServer } from './temporal-server.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const sampleKnowledgeBase = join(repoRoot, 'knowledge-base', 'sample.yaml');
+
+/** A fixed test key, so tests can also decrypt what they read from history. */
+export const testEncryptionKeySetting = `test:${Buffer.alloc(32, 7).toString('base64')}`;
+export const sandboxToken = 'sandbox-secret-token-0123456789';
+export const aiAgentEmail = 'ai-agent@sandbox.test';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export interface SystemOptions {
+  routingMode?: 'auto' | 'assigned-only';
+  settings?: DeepPartial<AssistantSettings> & Record<string, unknown>;
+  ai?: AiProviderConfig | ((settings: AssistantSettings) => AiProvider);
+  encryptionKeys?: EncryptionKey[] | null;
+  handoffGroupId?: string;
+  /** false = the test starts its own worker (e.g. as a child process). */
+  startWorker?: boolean;
+}
+
+/** Writes a settings file with test-friendly durations (seconds, not minutes). */
+export function writeTestSettings(overrides: SystemOptions['settings'] = {}): string {
+  const base = {
+    knowledgeBase: sampleKnowledgeBase,
+    topics: [
+      { name: 'orders', description: 'Order status, tracking, changing or cancelling an order', policy: 'answer' },
+      { name: 'shipping', description: 'Delivery times and costs', policy: 'answer' },
+      { name: 'returns', description: 'Returns and refunds', policy: 'answer' },
+      { name: 'account', description: 'Login, password, account details', policy: 'answer' },
+      { name: 'billing', description: 'Invoices, charges, payment problems', policy: 'escalate' },
+    ],
+    handoff: { phrases: ['talk to a human', 'real person', 'human'], sentimentAtOrBelow: 'very_negative', minConfidence: 0.2, maxAiRepliesPerSession: 50 },
+    conversation: { quietWindowSeconds: 0.3, inactivitySeconds: 600, nudge: false },
+  };
+  const merged = deepMerge(base, overrides as Record<string, unknown>);
+  const dir = mkdtempSync(join(tmpdir(), 'fc-settings-'));
+  const path = join(dir, 'settings.yaml');
+  writeFileSync(path, stringify(merged));
+  return path;
+}
+
+export interface TestSystem {
+  server: TestServer;
+  sandbox: Sandbox;
+  client: Client;
+  apiUrl: string;
+  taskQueue: string;
+  settings: AssistantSettings;
+  settingsPath: string;
+  encryptionKeys: EncryptionKey[] | null;
+  startWorker(overrides?: { handoffGroupId?: string }): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const server = await testServer();
+  const taskQueue = `test-${randomUUID()}`;
+  const encryptionKeys = options.encryptionKeys === undefined ? parseEncryptionKeys(testEncryptionKeySetting) : options.encryptionKeys;
+  const dataConverter = createDataConverter(encryptionKeys);
+  const settingsPath = writeTestSettings(options.settings);
+  const settings = loadAssistantSettings(settingsPath);
+  const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
+  const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
+
+  const app = createApiApp({
+    client,
+    taskQueue,
+    webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
+    maxBodyBytes: 64 * 1024,
+    logger: createLogger('api', capturedLogs),
+    codec: encryptionKeys ? { codec: new AesGcmPayloadCodec(encryptionKeys), allowedOrigins: [server.uiUrl] } : undefined,
+  });
+  const http: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  sandbox.setWebhookUrl(`${apiUrl}/webhooks/freshchat`);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const system: TestSystem = {
+    server,
+    sandbox,
+    client,
+    apiUrl,
+    taskQueue,
+    settings,
+    settingsPath,
+    encryptionKeys,
+    async startWorker(overrides = {}) {
+      const provider = typeof options.ai === 'function' ? options.ai(settings) : createAiProvider(options.ai ?? { provider: 'faq' }, settings);
+      worker = await createConversationWorker({
+        connection: server.env.nativeConnection,
+        namespace: server.namespace,
+        taskQueue,
+        dataConverter,
+        freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail, handoffGroupId: overrides.handoffGroupId ?? options.handoffGroupId },
+        routingMode: options.routingMode ?? 'auto',
+        provider,
+        settings,
+        uiUrl: server.uiUrl,
+        logger: createLogger('worker', capturedLogs),
+        workflowBundle: server.bundle,
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async close() {
+      await system.stopWorker();
+      await new Promise((r) => http.close(r));
+      await sandbox.close();
+    },
+  };
+  if (options.startWorker !== false) await system.startWorker();
+  return system;
+}
+
+// ---- helpers for driving a conversation --------------------------------------------------
+
+export interface SandboxMessage {
+  id: string;
+  actor_type: string;
+  actor_id?: string;
+  message_type?: string;
+  message_parts: Array<{ text?: { content: string } }>;
+  created_time: string;
+}
+
+export interface SandboxConversationView {
+  conversation: { conversation_id: string; status: string; assigned_agent_id?: string; assigned_group_id?: string; user_id: string };
+  messages: SandboxMessage[];
+}
+
+export async function sandboxCall<T>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${sandbox.baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function newCustomer(sandbox: Sandbox, email?: string): Promise<string> {
+  const user = await sandboxCall<{ id: string }>(sandbox, 'POST', '/sandbox/users', { email, first_name: 'Casey' });
+  return user.id;
+}
+
+export async function startConversation(sandbox: Sandbox, text: string, userId?: string): Promise<string> {
+  const user = userId ?? (await newCustomer(sandbox, `customer-${randomUUID().slice(0, 8)}@example.com`));
+  const created = await sandboxCall<{ conversation_id: string }>(sandbox, 'POST', '/sandbox/conversations', { user_id: user, text });
+  return created.conversation_id;
+}
+
+export function customerSays(sandbox: Sandbox, conversationId: string, text: string): Promise<{ id: string }> {
+  return sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/customer-messages`, { text });
+}
+
+export function repSays(sandbox: Sandbox, conversationId: string, text: string, agentId = sandbox.reps[0]!.id): Promise<{ id: string }> {
+  return sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/agent-messages`, { agent_id: agentId, text });
+}
+
+export function assign(sandbox: Sandbox, conversationId: string, agentId: string, assignorId = sandbox.reps[0]!.id): Promise<unknown> {
+  return sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/assign`, { agent_id: agentId, assignor_id: assignorId });
+}
+
+export function conversationView(sandbox: Sandbox, conversationId: string): Promise<SandboxConversationView> {
+  return sandboxCall(sandbox, 'GET', `/sandbox/conversations/${conversationId}`);
+}
+
+export const textOf = (m: SandboxMessage): string => m.message_parts.map((p) => p.text?.content ?? '').join('');
+
+/** Messages the AI agent posted that the customer sees. */
+export async function aiReplies(sandbox: Sandbox, conversationId: string): Promise<SandboxMessage[]> {
+  const view = await conversationView(sandbox, conversationId);
+  return view.messages.filter((m) => m.actor_id === sandbox.aiAgentId && (m.message_type ?? 'normal') === 'normal');
+}
+
+export async function privateNotes(sandbox: Sandbox, conversationId: string): Promise<SandboxMessage[]> {
+  const view = await conversationView(sandbox, conversationId);
+  return view.messages.filter((m) => m.message_type === 'private');
+}
+
+export function workflowHandle(system: TestSystem, conversationId: string): WorkflowHandle {
+  return system.client.workflow.getHandle(conversationWorkflowId(conversationId));
+}
+
+export function workflowState(system: TestSystem, conversationId: string): Promise<ConversationStateView> {
+  return workflowHandle(system, conversationId).query(stateQuery);
+}
+
+export function workflowDecisions(system: TestSystem, conversationId: string): Promise<DecisionRecord[]> {
+  return workflowHandle(system, conversationId).query(decisionsQuery);
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
+        ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}

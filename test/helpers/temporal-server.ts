@@ -1,0 +1,60 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { encryptedFailureConverterPath } from '../../codec/data-converter.js';
+import { findOrBuildTemporalCli } from '../../scripts/temporal-cli.js';
+import { workflowsPath } from '../../worker/create-worker.js';
+import { searchAttributes } from '../../workflows/search-attributes.js';
+
+/**
+ * One real Temporal dev server for the whole test run (the `temporal` CLI obtained by the
+ * project's own script), and one workflow bundle. Continue-as-new is suggested early so
+ * that long-conversation tests cross it for real.
+ */
+export interface TestServer {
+  env: TestWorkflowEnvironment;
+  cliPath: string;
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  bundle: WorkflowBundleWithSourceMap;
+}
+
+export const testUiPort = 18233;
+export const suggestContinueAsNewAfterEvents = 400;
+
+let server: Promise<TestServer> | undefined;
+
+export function testServer(): Promise<TestServer> {
+  server ??= (async () => {
+    const cli = await findOrBuildTemporalCli();
+    if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: cli.path },
+        ip: '127.0.0.1',
+        ui: true,
+        uiPort: testUiPort,
+        searchAttributes: Object.values(searchAttributes),
+        extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${suggestContinueAsNewAfterEvents}`, '--log-level', 'error'],
+      },
+    });
+    const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: encryptedFailureConverterPath, logger: quietBundlerLogger });
+    return { env, cliPath: cli.path, address: env.address, namespace: env.namespace ?? 'default', uiUrl: `http://localhost:${testUiPort}`, bundle };
+  })();
+  return server;
+}
+
+export async function stopTestServer(): Promise<void> {
+  if (!server) return;
+  const s = await server;
+  await s.env.teardown();
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};

@@ -1,0 +1,315 @@
+import { expect } from 'chai';
+import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
+import { conversationWorkflowId } from '../../workflows/messages.js';
+import {
+  aiReplies,
+  assign,
+  conversationView,
+  customerSays,
+  eventually,
+  newCustomer,
+  privateNotes,
+  repSays,
+  sampleKnowledgeBase,
+  sandboxCall,
+  sandboxToken,
+  sleep,
+  startConversation,
+  startSystem,
+  textOf,
+  workflowDecisions,
+  workflowHandle,
+  workflowState,
+  type TestSystem,
+} from '../helpers/system.js';
+
+const answers = loadKnowledgeBase(sampleKnowledgeBase).entries.map((e) => e.answer.trim());
+
+describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', function () {
+  this.timeout(120_000);
+
+  describe('auto routing', () => {
+    let system: TestSystem;
+    before(async function () {
+      this.timeout(600_000);
+      system = await startSystem({ routingMode: 'auto', settings: { conversation: { inactivitySeconds: 600, nudge: false } } });
+    });
+    after(() => system?.close());
+
+    it('claims an unassigned conversation, answers from the knowledge base as the AI agent, and is traceable', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+      const [reply] = await eventually(async () => (await aiReplies(sandbox, conversationId)).length > 0 && aiReplies(sandbox, conversationId), 'the AI reply');
+      expect(answers).to.include(textOf(reply!));
+      const view = await conversationView(sandbox, conversationId);
+      expect(view.conversation.assigned_agent_id).to.equal(sandbox.aiAgentId);
+      const state = await workflowState(system, conversationId);
+      expect(state.state).to.equal('ai_active');
+      expect(state.mode).to.equal('auto');
+      expect(state.counters.aiReplies).to.equal(1);
+      expect(state.contactId).to.match(/^ct_[0-9a-f]{24}$/);
+      const description = await workflowHandle(system, conversationId).describe();
+      expect(description.searchAttributes.FreshchatConversationId).to.deep.equal([conversationId]);
+      expect(description.searchAttributes.ConversationState).to.deep.equal(['ai_active']);
+      expect(description.searchAttributes.ContactId).to.deep.equal([state.contactId]);
+      expect(description.searchAttributes.SessionNumber).to.deep.equal([1]);
+      expect(String(description.memo?.freshchatUrl)).to.include(conversationId);
+    });
+
+    it('merges quick bubbles into one turn within the quiet window', async () => {
+      const quiet = await startSystem({ settings: { conversation: { quietWindowSeconds: 2 } } });
+      try {
+        const conversationId = await startConversation(quiet.sandbox, 'Hi');
+        await customerSays(quiet.sandbox, conversationId, 'how can I track my order?');
+        await eventually(async () => (await aiReplies(quiet.sandbox, conversationId)).length === 1, 'one AI reply');
+        await sleep(2500);
+        expect(await aiReplies(quiet.sandbox, conversationId)).to.have.length(1);
+        expect((await workflowState(quiet, conversationId)).counters.turns).to.equal(1);
+      } finally {
+        await quiet.close();
+      }
+    });
+
+    it('hands off on a handoff phrase: handoff message, unassigned, private note with everything a rep needs; then stays silent', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How do I return an item?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      await customerSays(sandbox, conversationId, 'This is not helping, I want to talk to a human');
+      const [note] = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'the handoff note');
+      const noteText = textOf(note!);
+      expect(noteText).to.include('AI handoff');
+      expect(noteText).to.include('handoff_phrase');
+      expect(noteText).to.match(/Reason: The customer asked for a person \("talk to a human"\)/);
+      expect(noteText).to.match(/Contact: ct_[0-9a-f]{24}/);
+      expect(noteText).to.include(`${system.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(conversationWorkflowId(conversationId))}`);
+      const replies = await aiReplies(sandbox, conversationId);
+      expect(textOf(replies.at(-1)!)).to.equal(system.settings.messages.handoff.default);
+      const view = await conversationView(sandbox, conversationId);
+      expect(view.conversation.assigned_agent_id ?? '').to.equal('');
+      const state = await workflowState(system, conversationId);
+      expect(state.state).to.equal('escalated');
+      expect(state.escalationRule).to.equal('handoff_phrase');
+
+      await customerSays(sandbox, conversationId, 'How long does shipping take?');
+      await sleep(1500);
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(replies.length);
+
+      // Assigned back to the AI agent: it answers what is waiting.
+      await assign(sandbox, conversationId, sandbox.aiAgentId);
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === replies.length + 1, 'the AI answering again');
+      expect((await workflowState(system, conversationId)).state).to.equal('ai_active');
+    });
+
+    it('hands off a topic whose policy is escalate, naming the topic rule', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'I was charged twice for my order, there is a wrong charge on my card');
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'escalation');
+      const state = await workflowState(system, conversationId);
+      expect(state.escalationRule).to.equal('topic_policy');
+      const [note] = await privateNotes(sandbox, conversationId);
+      expect(textOf(note!)).to.include('Topic: billing');
+    });
+
+    it('resolves when the customer confirms: closing reply, resolved in Freshchat, resolution note, confirmed', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How do I reset my password?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      await customerSays(sandbox, conversationId, "Thanks, that's all!");
+      await eventually(async () => (await conversationView(sandbox, conversationId)).conversation.status === 'resolved', 'resolution');
+      const notes = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'resolution note');
+      expect(textOf(notes[0]!)).to.include('Resolved by the AI (confirmed)');
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(2);
+      const state = await workflowState(system, conversationId);
+      expect(state).to.include({ state: 'resolved', resolvedBy: 'ai', resolutionKind: 'confirmed' });
+      const description = await workflowHandle(system, conversationId).describe();
+      expect(description.searchAttributes.ResolvedBy).to.deep.equal(['ai']);
+      expect(description.searchAttributes.ResolutionKind).to.deep.equal(['confirmed']);
+    });
+
+    it('a rep writing takes over: the AI stops for the session; a system greeting is no takeover', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How much does shipping cost?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/system-messages`, { text: 'Welcome back!' });
+      await customerSays(sandbox, conversationId, 'Do you ship internationally?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'second reply after the greeting');
+      await repSays(sandbox, conversationId, 'Hi, Alice here, I will take it from here.');
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'takeover');
+      await customerSays(sandbox, conversationId, 'How do I cancel my order?');
+      await sleep(1500);
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(2);
+    });
+
+    it('an assignment to a rep is a takeover; a rep resolving closes the session; a reopen starts session 2', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How can I track my order?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      await assign(sandbox, conversationId, sandbox.reps[1]!.id);
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'takeover by assignment');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[1]!.id });
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'resolved', 'resolved by rep');
+      expect((await workflowState(system, conversationId)).resolvedBy).to.equal('rep');
+
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/reopen`, { by: 'user' });
+      await eventually(async () => (await workflowState(system, conversationId)).session === 2, 'session 2');
+      // Reopened unassigned: in auto mode the AI engages again on the next customer message.
+      await assign(sandbox, conversationId, '');
+      await customerSays(sandbox, conversationId, 'How do I reset my password?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering in session 2');
+      const description = await workflowHandle(system, conversationId).describe();
+      expect(description.searchAttributes.SessionNumber).to.deep.equal([2]);
+    });
+
+    it('a redelivered webhook changes nothing', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'Which payment methods do you accept?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      const deliveries = await sandboxCall<Array<{ id: string; action: string; body: string }>>(sandbox, 'GET', `/sandbox/webhooks?conversation_id=${conversationId}`);
+      const customerDelivery = deliveries.find((d) => d.action === 'message_create' && JSON.parse(d.body).actor.actor_type === 'user')!;
+      await sandboxCall(sandbox, 'POST', `/sandbox/webhooks/${customerDelivery.id}/redeliver`);
+      await sandboxCall(sandbox, 'POST', `/sandbox/webhooks/${customerDelivery.id}/redeliver`);
+      await eventually(async () => (await workflowState(system, conversationId)).counters.duplicatesIgnored >= 2, 'duplicates seen');
+      await sleep(1000);
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
+      expect((await workflowState(system, conversationId)).counters.customerMessages).to.equal(1);
+    });
+
+    it('retries Freshchat 429 (honouring Retry-After) and 5xx, posting exactly once', async () => {
+      const { sandbox } = system;
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: '/messages', status: 429, retryAfterSeconds: 1, times: 1 });
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'GET', path: '^/v2/conversations/[^/]+$', status: 503, times: 1 });
+      const conversationId = await startConversation(sandbox, 'Can I exchange an item for a different size?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the reply after retries');
+      await sleep(1000);
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
+      const faults = await sandboxCall<Array<{ remaining: number }>>(sandbox, 'GET', '/sandbox/faults');
+      expect(faults.every((f) => f.remaining === 0)).to.equal(true);
+      await sandboxCall(sandbox, 'DELETE', '/sandbox/faults');
+    });
+
+    it('records a permanent Freshchat refusal in the state and search attributes instead of looping', async () => {
+      const { sandbox } = system;
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: '/messages', status: 403, times: 1 });
+      const conversationId = await startConversation(sandbox, 'Do you sell gift cards?');
+      const state = await eventually(async () => {
+        const s = await workflowState(system, conversationId);
+        return s.lastError ? s : undefined;
+      }, 'the recorded failure');
+      expect(state.lastError).to.include({ activity: 'postAiReply', status: 403 });
+      const description = await workflowHandle(system, conversationId).describe();
+      expect(description.searchAttributes.FreshchatError).to.deep.equal(['postAiReply:403']);
+      expect((await workflowDecisions(system, conversationId)).at(-1)?.outcome).to.equal('failed');
+      await sandboxCall(sandbox, 'DELETE', '/sandbox/faults');
+    });
+
+    it('links two Freshchat users sharing an email to one contact, listed by the API', async () => {
+      const { sandbox } = system;
+      const email = `Shared.Person+${Date.now()}@Example.com`;
+      const first = await startConversation(sandbox, 'How long does shipping take?', await newCustomer(sandbox, email));
+      const second = await startConversation(sandbox, 'How much does shipping cost?', await newCustomer(sandbox, `  ${email.toLowerCase()} `));
+      const contactA = await eventually(async () => (await workflowState(system, first)).contactId, 'contact A');
+      const contactB = await eventually(async () => (await workflowState(system, second)).contactId, 'contact B');
+      expect(contactA).to.equal(contactB);
+      expect(contactA).not.to.include('@');
+      const listed = await eventually(async () => {
+        const res = await fetch(`${system.apiUrl}/contacts/${contactA}/conversations`);
+        const body = (await res.json()) as { conversations: Array<{ conversationId: string }> };
+        return body.conversations.length === 2 && body;
+      }, 'both conversations listed for the contact');
+      expect(listed.conversations.map((c) => c.conversationId).sort()).to.deep.equal([first, second].sort());
+    });
+  });
+
+  describe('assigned-only routing', () => {
+    let system: TestSystem;
+    before(async function () {
+      this.timeout(600_000);
+      system = await startSystem({ routingMode: 'assigned-only' });
+    });
+    after(() => system?.close());
+
+    it('waits until Freshchat routes the conversation to the AI agent, then answers the pending message', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How do I return an item?');
+      await eventually(async () => (await workflowState(system, conversationId)).counters.customerMessages === 1, 'message received');
+      await sleep(1000);
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(0);
+      expect((await workflowState(system, conversationId)).state).to.equal('waiting');
+      await assign(sandbox, conversationId, sandbox.aiAgentId);
+      const [reply] = await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1 && aiReplies(sandbox, conversationId), 'the answer');
+      expect(answers).to.include(textOf(reply!));
+    });
+
+    it('never touches a conversation assigned to a rep', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'Hello?');
+      await assign(sandbox, conversationId, sandbox.reps[0]!.id);
+      await customerSays(sandbox, conversationId, 'How long does shipping take?');
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'human state');
+      await sleep(1000);
+      const view = await conversationView(sandbox, conversationId);
+      expect(view.messages.filter((m) => m.actor_id === sandbox.aiAgentId)).to.have.length(0);
+      expect(view.conversation.assigned_agent_id).to.equal(sandbox.reps[0]!.id);
+    });
+  });
+
+  describe('handoff group and inactivity', () => {
+    it('moves escalations to the configured group', async () => {
+      const system = await startSystem({ startWorker: false });
+      try {
+        const res = await fetch(`${system.sandbox.apiUrl}/groups`, { headers: { authorization: `Bearer ${sandboxToken}` } });
+        const groupId = ((await res.json()) as { groups: Array<{ id: string }> }).groups[0]!.id;
+        await system.startWorker({ handoffGroupId: groupId });
+        const conversationId = await startConversation(system.sandbox, 'I want a real person please');
+        await eventually(async () => (await conversationView(system.sandbox, conversationId)).conversation.assigned_group_id === groupId, 'group assignment');
+        expect((await conversationView(system.sandbox, conversationId)).conversation.assigned_agent_id ?? '').to.equal('');
+      } finally {
+        await system.close();
+      }
+    });
+
+    it('nudges a silent customer, then resolves as assumed with reason "customer inactive"', async () => {
+      const system = await startSystem({ settings: { conversation: { inactivitySeconds: 2, nudge: true } } });
+      try {
+        const { sandbox } = system;
+        const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+        await eventually(async () => (await conversationView(sandbox, conversationId)).conversation.status === 'resolved', 'inactivity resolution', 30_000);
+        const replies = (await aiReplies(sandbox, conversationId)).map(textOf);
+        expect(replies).to.have.length(3);
+        expect(replies[1]).to.equal(system.settings.messages.nudge.default);
+        expect(replies[2]).to.equal(system.settings.messages.closing.default);
+        const [note] = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'note');
+        expect(textOf(note!)).to.include('Reason: customer inactive');
+        expect(textOf(note!)).to.include('Resolution: assumed');
+        const state = await workflowState(system, conversationId);
+        expect(state).to.include({ resolvedBy: 'ai', resolutionKind: 'assumed' });
+      } finally {
+        await system.close();
+      }
+    });
+
+    it('escalates with reason "AI unavailable" when the AI keeps failing', async () => {
+      const system = await startSystem({
+        ai: () => ({
+          name: 'openai' as const,
+          async decide() {
+            const { AiProviderError } = await import('../../ai/provider.js');
+            throw new AiProviderError('model overloaded', { retryable: true, status: 503, code: 'HTTP_503' });
+          },
+        }),
+      });
+      try {
+        const { sandbox } = system;
+        const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+        await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'escalation', 30_000);
+        const state = await workflowState(system, conversationId);
+        expect(state).to.include({ escalationRule: 'ai_failure', escalationReason: 'AI unavailable' });
+        const notes = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'note');
+        expect(textOf(notes[0]!)).to.include('Reason: AI unavailable');
+        expect((await aiReplies(sandbox, conversationId)).map(textOf)).to.deep.equal([system.settings.messages.handoff.default]);
+      } finally {
+        await system.close();
+      }
+    });
+  });
+});

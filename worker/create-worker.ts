@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { createAssistantActivities } from '../activities/assistant-activities.js';
+import { createFreshchatActivities } from '../activities/freshchat-activities.js';
+import type { AiProvider } from '../ai/provider.js';
+import { FreshchatClient } from '../freshchat/client.js';
+import type { Logger } from '../lib/logger.js';
+import { workflowUiUrl } from '../lib/temporal.js';
+import type { AssistantSettings } from '../settings/assistant-settings.js';
+import { conversationWorkflowId } from '../workflows/messages.js';
+
+export interface ConversationWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dataConverter: DataConverter;
+  freshchat: { apiUrl: string; apiToken: string; aiAgentEmail: string; handoffGroupId?: string };
+  routingMode: 'auto' | 'assigned-only';
+  provider: AiProvider;
+  settings: AssistantSettings;
+  uiUrl: string;
+  logger: Logger;
+  /** Tests bundle the workflows once per run and share the bundle. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+/** The worker: the conversation workflow plus the Freshchat and AI activities, wired to their dependencies. */
+export async function createConversationWorker(options: ConversationWorkerOptions): Promise<Worker> {
+  const client = new FreshchatClient({ apiUrl: options.freshchat.apiUrl, apiToken: options.freshchat.apiToken });
+  const freshchatActivities = createFreshchatActivities({
+    client,
+    aiAgentEmail: options.freshchat.aiAgentEmail,
+    handoffGroupId: options.freshchat.handoffGroupId,
+    settings: options.settings,
+    traceUrl: (conversationId) => workflowUiUrl(options.uiUrl, options.namespace, conversationWorkflowId(conversationId)),
+    logger: options.logger,
+  });
+  const assistantActivities = createAssistantActivities({
+    provider: options.provider,
+    client,
+    settings: options.settings,
+    routingMode: options.routingMode,
+    aiAgentId: freshchatActivities.resolveAiAgent,
+    logger: options.logger,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    dataConverter: options.dataConverter,
+    activities: { ...freshchatActivities, ...assistantActivities },
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
+    maxHeartbeatThrottleInterval: '1 second',
+  });
+}

@@ -1,0 +1,48 @@
+import { Runtime } from '@temporalio/worker';
+import { createDataConverter } from '../codec/data-converter.js';
+import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup } from '../config/startup.js';
+import { createLogger } from '../lib/logger.js';
+import { PinoSdkLogger } from '../lib/sdk-logger.js';
+import { connectWorker } from '../lib/temporal.js';
+import { createConversationWorker } from './create-worker.js';
+
+/** `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account in the environment. */
+export async function runWorker(): Promise<void> {
+  loadDotEnv();
+  let startup;
+  try {
+    startup = loadWorkerStartup();
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger('worker');
+  Runtime.install({ logger: new PinoSdkLogger(logger) });
+  const { connection, namespace } = await connectWorker();
+  const worker = await createConversationWorker({
+    connection,
+    namespace,
+    taskQueue: startup.env.TEMPORAL_TASK_QUEUE,
+    dataConverter: createDataConverter(startup.encryptionKeys),
+    freshchat: {
+      apiUrl: startup.env.FRESHCHAT_API_URL,
+      apiToken: startup.env.FRESHCHAT_API_TOKEN,
+      aiAgentEmail: startup.env.FRESHCHAT_AI_AGENT_EMAIL,
+      handoffGroupId: startup.env.FRESHCHAT_HANDOFF_GROUP_ID,
+    },
+    routingMode: startup.env.FRESHCHAT_ROUTING_MODE,
+    provider: createProvider(startup),
+    settings: startup.settings,
+    uiUrl: startup.env.TEMPORAL_UI_URL,
+    logger,
+  });
+  logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');
+  await worker.run();
+  await connection.close();
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  runWorker().catch((error) => {
+    process.stderr.write(`worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

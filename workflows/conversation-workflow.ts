@@ -1,0 +1,468 @@
+/**
+ * One workflow per Freshchat conversation: the AI-reply / escalate / resolve lifecycle as
+ * durable code (SPEC §4). Handlers only queue what arrives (and cancel an AI turn when a
+ * human may have taken over); the main loop handles the queue in order, runs AI turns and
+ * waits on the session's timers.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../activities/assistant-activities.js';
+import type { CustomerNoticeKind, FreshchatActivities, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
+import type { AiDecision } from '../lib/decision.js';
+import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../rules/handoff-rules.js';
+import { describeOpening, officeHoursAt } from '../rules/office-hours.js';
+import { Conversation, type Deadline } from './conversation.js';
+import {
+  decisionsQuery,
+  forceHandoffSignal,
+  freshchatEventSignal,
+  handBackToAiSignal,
+  resolveConversationSignal,
+  stateQuery,
+  type ConversationEvent,
+  type ConversationStateView,
+  type ConversationWorkflowInput,
+  type DecisionRecord,
+  type InboxItem,
+  type ResolutionKind,
+} from './messages.js';
+import { searchAttributes } from './search-attributes.js';
+
+const freshchat = proxyActivities<FreshchatActivities>({
+  startToCloseTimeout: '20 seconds',
+  // 429 and 5xx are retried (Retry-After honoured by the activity); permanent 4xx are not.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+});
+
+const assistant = proxyActivities<AssistantActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/** Hard cap next to the server's suggestion, so history never nears its limits. */
+const maxHistoryEvents = 10_000;
+
+/** Workflow time: the sandbox makes Date.now() the deterministic time of the current workflow task. */
+const now = (): number => Date.now();
+const isoNow = (): string => new Date(now()).toISOString();
+
+export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationStateView> {
+  const { conversationId } = input;
+  const conversation = new Conversation(conversationId, input.carried?.view.mode ?? 'auto', now(), input.carried);
+  const inbox: InboxItem[] = [...(input.carried?.inbox ?? [])];
+  let policy: SessionPolicy | undefined;
+  let aiTurnScope: CancellationScope | undefined;
+
+  /** Anything that may mean a human took over stops the AI's thinking at once. */
+  const cancelAiTurnIf = (mayBeTakeover: boolean) => {
+    if (mayBeTakeover) aiTurnScope?.cancel();
+  };
+
+  setHandler(freshchatEventSignal, (event) => {
+    inbox.push({ type: 'event', event });
+    cancelAiTurnIf(policy !== undefined && mayBeTakeover(event, policy.aiAgentId));
+  });
+  setHandler(forceHandoffSignal, (request) => {
+    inbox.push({ type: 'forceHandoff', reason: typeof request?.reason === 'string' && request.reason ? request.reason : 'Handed off by ops' });
+    cancelAiTurnIf(true);
+  });
+  setHandler(handBackToAiSignal, () => {
+    inbox.push({ type: 'handBackToAi' });
+  });
+  setHandler(resolveConversationSignal, (request) => {
+    inbox.push({ type: 'resolve', reason: typeof request?.reason === 'string' && request.reason ? request.reason : 'Resolved by ops' });
+    cancelAiTurnIf(true);
+  });
+  setHandler(stateQuery, () => conversation.view);
+  setHandler(decisionsQuery, () => conversation.decisions);
+
+  policy = await assistant.loadSessionPolicy();
+  conversation.view.mode = policy.routingMode;
+  const timings = { quietWindowMs: policy.quietWindowMs, inactivityMs: policy.inactivityMs, nudge: policy.nudge };
+  let published = '';
+  publishSearchAttributes();
+
+  for (;;) {
+    while (inbox.length > 0) await handle(inbox.shift()!);
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
+      await condition(allHandlersFinished);
+      // Events that arrived but were not handled yet travel with the state; none is lost.
+      await continueAsNew<typeof conversationWorkflow>({ conversationId, carried: conversation.snapshot(inbox) });
+    }
+
+    const deadline = conversation.nextDeadline(timings);
+    const waitMs = deadline.at - now();
+    if (waitMs > 0) {
+      const eventArrived = await condition(() => inbox.length > 0, waitMs, { summary: deadlineSummaries[deadline.kind] });
+      if (eventArrived) continue;
+    }
+    if (deadline.kind === 'close_idle_workflow') return conversation.view;
+    await onDeadline(deadline);
+  }
+
+  // ---- events ------------------------------------------------------------------------
+
+  async function handle(item: InboxItem): Promise<void> {
+    conversation.lastActivityAt = now();
+    switch (item.type) {
+      case 'event':
+        if (conversation.rememberEvent(item.event.eventId)) await onFreshchatEvent(item.event);
+        return;
+      case 'forceHandoff':
+        if (conversation.state === 'resolved' || conversation.state === 'human') return;
+        conversation.recordDecision({
+          session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action: 'escalate',
+          rule: 'ops_signal', reason: item.reason, sources: [], outcome: 'escalated',
+        });
+        return escalate('ops_signal', item.reason);
+      case 'handBackToAi':
+        if (conversation.state === 'ai_active' || conversation.state === 'resolved') return;
+        if (await freshchatStep('assignToAiAgent', () => freshchat.assignToAiAgent(conversationId))) {
+          conversation.moveTo('ai_active');
+          publishSearchAttributes();
+        }
+        return;
+      case 'resolve':
+        if (conversation.state === 'resolved') return;
+        return resolveConversation({ by: 'ops', rule: 'ops_signal', reason: item.reason });
+    }
+  }
+
+  async function onFreshchatEvent(event: ConversationEvent): Promise<void> {
+    const aiAgentId = policy!.aiAgentId;
+    switch (event.kind) {
+      case 'customer_message':
+        return onCustomerMessage(event);
+      case 'agent_message':
+        if (event.private || event.agentId === aiAgentId || conversation.state === 'resolved') return;
+        // Automation greetings come as agent messages too: only a real agent is a rep.
+        if (await freshchatStep('isRepAgent', () => freshchat.isRepAgent(event.agentId))) humanTookOver();
+        return;
+      case 'assignment':
+        if (conversation.state === 'resolved') return;
+        if (event.toAgentId === aiAgentId) {
+          if (conversation.state !== 'ai_active') {
+            conversation.moveTo('ai_active');
+            publishSearchAttributes();
+          }
+        } else if (event.toAgentId) {
+          humanTookOver();
+        } else if (conversation.state === 'ai_active' && event.actorType === 'agent') {
+          // A person moved the conversation to the queue: the AI steps back.
+          conversation.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+          publishSearchAttributes();
+        }
+        return;
+      case 'resolution':
+        if (conversation.state === 'resolved') return;
+        conversation.resolved('rep');
+        publishSearchAttributes();
+        return;
+      case 'reopen':
+        if (conversation.state !== 'resolved') return;
+        conversation.startSession(now());
+        publishSearchAttributes();
+        return;
+    }
+  }
+
+  async function onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
+    // Freshchat reopens a resolved conversation when the customer writes again.
+    if (conversation.state === 'resolved') conversation.startSession(now());
+    conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text });
+    if (!conversation.view.contactId && event.userId) {
+      const contact = await freshchatStep('identifyContact', () => freshchat.identifyContact(event.userId));
+      if (contact) conversation.view.contactId = contact.contactId;
+    }
+    if (conversation.state === 'waiting') await claimIfOurs();
+    publishSearchAttributes();
+  }
+
+  /** SPEC §4 routing: whose conversation is this, and may the AI answer it? */
+  async function claimIfOurs(): Promise<void> {
+    const owner = await freshchatStep('readConversationOwner', () => freshchat.readConversationOwner(conversationId));
+    if (!owner) return;
+    if (owner.url) upsertMemo({ freshchatUrl: owner.url });
+    if (owner.assignedAgentId === policy!.aiAgentId) {
+      conversation.moveTo('ai_active');
+    } else if (owner.assignedAgentId) {
+      humanTookOver();
+    } else if (policy!.routingMode === 'auto') {
+      if (await freshchatStep('assignToAiAgent', () => freshchat.assignToAiAgent(conversationId))) conversation.moveTo('ai_active');
+    }
+  }
+
+  function humanTookOver(): void {
+    if (conversation.state === 'human' || conversation.state === 'resolved') return;
+    conversation.moveTo('human');
+    // The rep answers what is waiting; the AI must not answer it if handed the chat later.
+    conversation.markAnswered(conversation.session.pending.map((m) => m.eventId));
+    publishSearchAttributes();
+  }
+
+  // ---- timers ------------------------------------------------------------------------
+
+  async function onDeadline(deadline: Deadline): Promise<void> {
+    switch (deadline.kind) {
+      case 'quiet_window_over':
+        return aiTurn();
+      case 'nudge_customer': {
+        const outcome = await postNotice('nudge');
+        if (outcome?.posted) conversation.recordNudge(now());
+        else if (outcome) humanTookOver();
+        return;
+      }
+      case 'resolve_inactive':
+        return resolveConversation({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
+      case 'office_hours_open':
+        return escalate('office_hours', 'Office hours began: the team takes over from the AI');
+      case 'close_idle_workflow':
+        return;
+    }
+  }
+
+  // ---- the AI turn -------------------------------------------------------------------
+
+  async function aiTurn(): Promise<void> {
+    const p = policy!;
+    const turn = conversation.startTurn();
+    const answering = conversation.session.pending.map((m) => m.eventId);
+    const customerText = conversation.session.pending.map((m) => m.text).join('\n');
+    const base = { session: conversation.view.session, turn, at: isoNow(), sources: [] as string[] };
+
+    const phrase = matchHandoffPhrase(customerText, p.handoff.phrases);
+    if (phrase) {
+      conversation.markAnswered(answering);
+      const reason = `The customer asked for a person ("${phrase}")`;
+      conversation.recordDecision({ ...base, action: 'escalate', rule: 'handoff_phrase', reason, outcome: 'escalated' });
+      return escalate('handoff_phrase', reason);
+    }
+    const hours = officeHoursAt(new Date(now()), p.officeHours);
+    if (!hours.open && p.officeHours?.afterHours === 'handoff') {
+      conversation.markAnswered(answering);
+      const reason = 'Outside office hours';
+      conversation.recordDecision({ ...base, action: 'escalate', rule: 'office_hours', reason, outcome: 'escalated' });
+      return escalate('office_hours', reason);
+    }
+
+    let outcome: AiTurnOutcome;
+    try {
+      outcome = await CancellationScope.cancellable(async () => {
+        aiTurnScope = CancellationScope.current();
+        return assistant.decideNextStep({ conversationId, sessionStartedAt: conversation.session.startedAt });
+      });
+    } catch (error) {
+      if (isCancellation(error)) {
+        conversation.recordDecision({ ...base, action: 'reply', rule: 'lost_ownership_race', reason: 'AI turn cancelled: a human may have taken over', outcome: 'dropped' });
+        return;
+      }
+      log.warn('AI failed after its retries', { conversationId, error: describeFailure(error) });
+      conversation.markAnswered(answering);
+      conversation.recordDecision({ ...base, action: 'escalate', rule: 'ai_failure', reason: 'AI unavailable', outcome: 'escalated' });
+      return escalate('ai_failure', 'AI unavailable');
+    } finally {
+      aiTurnScope = undefined;
+    }
+
+    // Ownership check 1 of 2: events that arrived while the AI was thinking come first.
+    while (inbox.length > 0) await handle(inbox.shift()!);
+    const decided = { ...base, topic: outcome.decision.topic, sentiment: outcome.decision.sentiment, confidence: outcome.decision.confidence, sources: outcome.sources, model: outcome.model, latencyMs: outcome.latencyMs };
+    conversation.view.language = outcome.language;
+    conversation.view.sentiment = outcome.decision.sentiment;
+    if (conversation.state !== 'ai_active') {
+      conversation.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${conversation.state})`, outcome: 'dropped' });
+      return;
+    }
+
+    const ruled = applyDecisionRules(outcome.decision, { topics: p.topics, handoff: p.handoff, aiRepliesSoFar: conversation.aiRepliesThisSession() });
+    conversation.markAnswered(answering);
+    switch (ruled.action) {
+      case 'reply': {
+        // Ownership check 2 of 2 happens inside postAiReply, against Freshchat's own state.
+        const posted = await freshchatStep('postAiReply', () =>
+          freshchat.postAiReply({ conversationId, text: outcome.decision.reply, sessionStartedAt: conversation.session.startedAt, notBefore: base.at }),
+        );
+        if (posted?.posted) {
+          conversation.recordAiReply(now());
+          conversation.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: ruled.reason, outcome: 'posted' });
+          if (!hours.open && hours.nextOpening && p.officeHours?.afterHours === 'ai-until-open') {
+            conversation.session.handoffAtOpening ??= hours.nextOpening.toISOString();
+          }
+        } else if (posted) {
+          conversation.recordDecision({ ...decided, action: 'reply', rule: 'lost_ownership_race', reason: posted.reason, outcome: 'dropped' });
+          humanTookOver();
+        } else {
+          conversation.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: 'Freshchat refused the reply', outcome: 'failed' });
+        }
+        break;
+      }
+      case 'escalate':
+        conversation.recordDecision({ ...decided, action: 'escalate', rule: ruled.rule, reason: ruled.reason, outcome: 'escalated' });
+        await escalate(ruled.rule, ruled.reason, outcome.decision);
+        break;
+      case 'resolve':
+        conversation.recordDecision({ ...decided, action: 'resolve', rule: ruled.rule, reason: ruled.reason, outcome: 'resolved' });
+        await resolveConversation({ by: 'ai', kind: 'confirmed', rule: ruled.rule, reason: ruled.reason, decision: outcome.decision });
+        break;
+    }
+    publishSearchAttributes();
+  }
+
+  // ---- effects on Freshchat ----------------------------------------------------------
+
+  /** Handoff: tell the customer, put the chat in the reps' queue, leave the reps a private note. */
+  async function escalate(rule: RuleName, reason: string, decision?: AiDecision): Promise<void> {
+    const notBefore = isoNow();
+    conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
+    publishSearchAttributes();
+    const hours = officeHoursAt(new Date(now()), policy!.officeHours);
+    if (!hours.open && hours.nextOpening && policy!.officeHours) {
+      const nextOpening = describeOpening(hours.nextOpening, policy!.officeHours.timeZone, conversation.view.language, new Date(now()));
+      await postNotice('afterHours', { nextOpening }, notBefore);
+    } else {
+      await postNotice('handoff', undefined, notBefore);
+    }
+    await freshchatStep('handOffToQueue', () => freshchat.handOffToQueue(conversationId));
+    await postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
+  }
+
+  async function resolveConversation(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
+    const notBefore = isoNow();
+    conversation.resolved(r.by, r.kind);
+    publishSearchAttributes();
+    if (r.by === 'ai') {
+      if (r.decision?.reply) {
+        await freshchatStep('postAiReply', () =>
+          freshchat.postAiReply({ conversationId, text: r.decision!.reply, sessionStartedAt: conversation.session.startedAt, notBefore }),
+        );
+      } else {
+        await postNotice('closing', undefined, notBefore);
+      }
+    }
+    await freshchatStep('resolveInFreshchat', () => freshchat.resolveInFreshchat(conversationId));
+    await postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind }, notBefore);
+  }
+
+  function postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = isoNow()): Promise<PostOutcome | undefined> {
+    return freshchatStep('postCustomerNotice', () =>
+      freshchat.postCustomerNotice({ conversationId, kind, language: conversation.view.language, vars, sessionStartedAt: conversation.session.startedAt, notBefore }),
+    );
+  }
+
+  async function postNote(
+    n: { kind: NoteContent['kind']; rule: RuleName; reason: string; decision?: AiDecision; resolutionKind?: ResolutionKind },
+    notBefore: string,
+  ): Promise<void> {
+    const lastDecision: DecisionRecord | undefined = conversation.view.lastDecision;
+    const note: NoteContent = {
+      kind: n.kind,
+      session: conversation.view.session,
+      rule: n.rule,
+      reason: n.reason,
+      summary: n.decision?.summary,
+      sentiment: n.decision?.sentiment ?? conversation.view.sentiment,
+      topic: n.decision?.topic ?? lastDecision?.topic,
+      contactId: conversation.view.contactId,
+      resolutionKind: n.resolutionKind,
+    };
+    await freshchatStep('postPrivateNote', () => freshchat.postPrivateNote({ conversationId, note, notBefore }));
+  }
+
+  /**
+   * Runs one Freshchat activity. A permanent refusal (401/403/404...) or retries running out
+   * is recorded in the state and the search attributes instead of failing the workflow.
+   */
+  async function freshchatStep<T>(activity: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      const details = (cause?.details?.[0] ?? {}) as { status?: number; code?: string };
+      conversation.recordFailure({
+        at: isoNow(),
+        activity,
+        status: details.status,
+        code: details.code ?? cause?.type ?? 'UNKNOWN',
+        message: cause?.message ?? error.message,
+      });
+      log.error('Freshchat call failed for good', { conversationId, activity, status: details.status, code: details.code });
+      publishSearchAttributes();
+      return undefined;
+    }
+  }
+
+  /** Search attributes change only when their values do, to keep history small. */
+  function publishSearchAttributes(): void {
+    const v = conversation.view;
+    const values = {
+      conversationId,
+      state: v.state,
+      contactId: v.contactId ?? '',
+      sentiment: v.sentiment ?? '',
+      resolvedBy: v.resolvedBy ?? '',
+      resolutionKind: v.resolutionKind ?? '',
+      handoffRule: v.escalationRule ?? '',
+      freshchatError: v.lastError ? `${v.lastError.activity}:${v.lastError.status ?? v.lastError.code}` : '',
+      session: v.session,
+    };
+    const key = JSON.stringify(values);
+    if (key === published) return;
+    published = key;
+    upsertSearchAttributes([
+      { key: searchAttributes.conversationId, value: values.conversationId },
+      { key: searchAttributes.state, value: values.state },
+      { key: searchAttributes.contactId, value: values.contactId },
+      { key: searchAttributes.sentiment, value: values.sentiment },
+      { key: searchAttributes.resolvedBy, value: values.resolvedBy },
+      { key: searchAttributes.resolutionKind, value: values.resolutionKind },
+      { key: searchAttributes.handoffRule, value: values.handoffRule },
+      { key: searchAttributes.freshchatError, value: values.freshchatError },
+      { key: searchAttributes.session, value: values.session },
+    ]);
+  }
+}
+
+/** Events that may mean a human took over; the main loop decides for sure. */
+function mayBeTakeover(event: ConversationEvent, aiAgentId: string): boolean {
+  switch (event.kind) {
+    case 'agent_message':
+      return !event.private && event.agentId !== aiAgentId;
+    case 'assignment':
+      return event.toAgentId !== aiAgentId && (event.toAgentId !== '' || event.actorType === 'agent');
+    case 'resolution':
+      return true;
+    default:
+      return false;
+  }
+}
+
+const deadlineSummaries: Record<Deadline['kind'], string> = {
+  quiet_window_over: 'quiet window: wait for more customer messages',
+  nudge_customer: 'customer silent: wait before asking if they are still there',
+  resolve_inactive: 'customer silent: wait before resolving as inactive',
+  office_hours_open: 'after hours: wait for office hours to hand off',
+  close_idle_workflow: 'nothing to do: wait for the next event',
+};
+
+function describeFailure(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return `${error.cause.name}: ${error.cause.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,109 @@
+/**
+ * The conversation workflow's messages: defined once, imported by the workflow, the
+ * webhook API, the tests and the ops documentation (`temporal workflow signal --name ...`).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AiAction, Sentiment } from '../lib/decision.js';
+import type { RuleName } from '../rules/handoff-rules.js';
+
+export const conversationTaskQueueDefault = 'freshchat-ai';
+export const conversationWorkflowType = 'conversationWorkflow';
+
+export function conversationWorkflowId(conversationId: string): string {
+  return `freshchat-conversation-${conversationId}`;
+}
+
+/** A Freshchat webhook event, normalised by the API. Customer text is the only content it carries. */
+export type ConversationEvent =
+  | { kind: 'customer_message'; eventId: string; at: string; userId: string; text: string }
+  | { kind: 'agent_message'; eventId: string; at: string; agentId: string; private: boolean }
+  | { kind: 'assignment'; eventId: string; at: string; actorType: string; toAgentId: string; toGroupId: string }
+  | { kind: 'resolution'; eventId: string; at: string; resolverType: string; resolverId: string }
+  | { kind: 'reopen'; eventId: string; at: string; reopenerType: string };
+
+export interface ConversationWorkflowInput {
+  conversationId: string;
+  /** Present only when the workflow continues as new. */
+  carried?: CarriedConversation;
+}
+
+export type SessionState = 'waiting' | 'ai_active' | 'escalated' | 'human' | 'resolved';
+export type ResolvedBy = 'ai' | 'rep' | 'ops';
+export type ResolutionKind = 'confirmed' | 'assumed';
+
+export interface DecisionRecord {
+  session: number;
+  turn: number;
+  at: string;
+  action: AiAction;
+  /** The rule that decided, or 'ai_decision' when the AI's own choice stood. */
+  rule: RuleName;
+  reason: string;
+  topic?: string;
+  sentiment?: Sentiment;
+  confidence?: number;
+  /** Knowledge-base entry ids (faq) or the model (openai) behind the answer. */
+  sources: string[];
+  model?: string;
+  latencyMs?: number;
+  outcome: 'posted' | 'dropped' | 'escalated' | 'resolved' | 'failed';
+}
+
+export interface FreshchatFailure {
+  at: string;
+  activity: string;
+  status?: number;
+  code: string;
+  message: string;
+}
+
+export interface ConversationStateView {
+  conversationId: string;
+  state: SessionState;
+  mode: 'auto' | 'assigned-only';
+  session: number;
+  contactId?: string;
+  language: string;
+  sentiment?: Sentiment;
+  resolvedBy?: ResolvedBy;
+  resolutionKind?: ResolutionKind;
+  escalationRule?: RuleName;
+  escalationReason?: string;
+  lastDecision?: DecisionRecord;
+  lastError?: FreshchatFailure;
+  pendingCustomerMessages: number;
+  counters: {
+    turns: number;
+    aiReplies: number;
+    customerMessages: number;
+    duplicatesIgnored: number;
+    droppedPosts: number;
+    continuedAsNew: number;
+  };
+}
+
+/** Everything that crosses continue-as-new: plain JSON (no Map/Set). */
+export interface CarriedConversation {
+  view: ConversationStateView;
+  session: import('./conversation.js').SessionMemory;
+  seenEventIds: string[];
+  decisions: DecisionRecord[];
+  inbox: InboxItem[];
+}
+
+export type InboxItem =
+  | { type: 'event'; event: ConversationEvent }
+  | { type: 'forceHandoff'; reason: string }
+  | { type: 'handBackToAi' }
+  | { type: 'resolve'; reason: string };
+
+export const freshchatEventSignal = defineSignal<[ConversationEvent]>('freshchatEvent');
+/** Ops: `temporal workflow signal -w <id> --name forceHandoff --input '{"reason":"..."}'` */
+export const forceHandoffSignal = defineSignal<[{ reason?: string } | undefined]>('forceHandoff');
+/** Ops: assign the conversation back to the AI agent and let the AI answer again. */
+export const handBackToAiSignal = defineSignal<[unknown?]>('handBackToAi');
+/** Ops: resolve the conversation now. */
+export const resolveConversationSignal = defineSignal<[{ reason?: string } | undefined]>('resolveConversation');
+
+export const stateQuery = defineQuery<ConversationStateView>('state');
+export const decisionsQuery = defineQuery<DecisionRecord[]>('decisions');
