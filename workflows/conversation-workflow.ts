@@ -61,6 +61,13 @@ const maxHistoryEvents = 10_000;
 /** Workflow time: the sandbox makes Date.now() the deterministic time of the current workflow task. */
 const now = (): number => Date.now();
 const isoNow = (): string => new Date(now()).toISOString();
+/**
+ * Freshchat's timestamps bound what activities read back from Freshchat; a little slack
+ * absorbs clock skew between Freshchat and the worker.
+ */
+const clockSkewMs = 5_000;
+const freshchatTime = (at: string): number => (Number.isNaN(Date.parse(at)) ? now() : Math.min(Date.parse(at), now())) - clockSkewMs;
+const notBeforeNow = (): string => new Date(now() - clockSkewMs).toISOString();
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationStateView> {
   const { conversationId } = input;
@@ -177,7 +184,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return;
       case 'reopen':
         if (conversation.state !== 'resolved') return;
-        conversation.startSession(now());
+        conversation.startSession(freshchatTime(event.at));
         publishSearchAttributes();
         return;
     }
@@ -185,8 +192,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   async function onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
     // Freshchat reopens a resolved conversation when the customer writes again.
-    if (conversation.state === 'resolved') conversation.startSession(now());
-    conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text });
+    if (conversation.state === 'resolved') conversation.startSession(freshchatTime(event.at));
+    conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text }, event.at);
     if (!conversation.view.contactId && event.userId) {
       const contact = await freshchatStep('identifyContact', () => freshchat.identifyContact(event.userId));
       if (contact) conversation.view.contactId = contact.contactId;
@@ -246,6 +253,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const answering = conversation.session.pending.map((m) => m.eventId);
     const customerText = conversation.session.pending.map((m) => m.text).join('\n');
     const base = { session: conversation.view.session, turn, at: isoNow(), sources: [] as string[] };
+    const notBefore = notBeforeNow();
 
     const phrase = matchHandoffPhrase(customerText, p.handoff.phrases);
     if (phrase) {
@@ -297,7 +305,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'reply': {
         // Ownership check 2 of 2 happens inside postAiReply, against Freshchat's own state.
         const posted = await freshchatStep('postAiReply', () =>
-          freshchat.postAiReply({ conversationId, text: outcome.decision.reply, sessionStartedAt: conversation.session.startedAt, notBefore: base.at }),
+          freshchat.postAiReply({ conversationId, text: outcome.decision.reply, sessionStartedAt: conversation.session.startedAt, notBefore }),
         );
         if (posted?.posted) {
           conversation.recordAiReply(now());
@@ -329,7 +337,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   /** Handoff: tell the customer, put the chat in the reps' queue, leave the reps a private note. */
   async function escalate(rule: RuleName, reason: string, decision?: AiDecision): Promise<void> {
-    const notBefore = isoNow();
+    const notBefore = notBeforeNow();
     conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
     publishSearchAttributes();
     const hours = officeHoursAt(new Date(now()), policy!.officeHours);
@@ -344,7 +352,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   }
 
   async function resolveConversation(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
-    const notBefore = isoNow();
+    const notBefore = notBeforeNow();
     conversation.resolved(r.by, r.kind);
     publishSearchAttributes();
     if (r.by === 'ai') {
@@ -360,7 +368,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     await postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind }, notBefore);
   }
 
-  function postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = isoNow()): Promise<PostOutcome | undefined> {
+  function postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {
     return freshchatStep('postCustomerNotice', () =>
       freshchat.postCustomerNotice({ conversationId, kind, language: conversation.view.language, vars, sessionStartedAt: conversation.session.startedAt, notBefore }),
     );

@@ -102,7 +102,12 @@ export class Conversation {
     this.view.state = state;
   }
 
-  addCustomerMessage(message: PendingMessage): void {
+  /**
+   * `sentAt` is Freshchat's own timestamp: the session's transcript is read from Freshchat
+   * from the session start on, so the start must not be later than the first message.
+   */
+  addCustomerMessage(message: PendingMessage, sentAt: string): void {
+    if (Date.parse(sentAt) < Date.parse(this.session.startedAt)) this.session.startedAt = new Date(Date.parse(sentAt)).toISOString();
     this.view.counters.customerMessages++;
     this.session.lastCustomerAt = message.at;
     this.session.nudgedAt = undefined;
@@ -117,14 +122,15 @@ export class Conversation {
     this.view.pendingCustomerMessages = this.session.pending.length;
   }
 
-  startSession(now: number): void {
+  /** `at`: when the session began by Freshchat's clock (the reopen or the first message). */
+  startSession(at: number): void {
     this.view.session++;
     this.view.state = 'waiting';
     this.view.resolvedBy = undefined;
     this.view.resolutionKind = undefined;
     this.view.escalationRule = undefined;
     this.view.escalationReason = undefined;
-    this.session = { startedAt: new Date(now).toISOString(), turn: 0, pending: [] };
+    this.session = { startedAt: new Date(at).toISOString(), turn: 0, pending: [] };
     this.view.pendingCustomerMessages = 0;
   }
 
