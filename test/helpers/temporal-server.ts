@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { encryptedFailureConverterPath } from '../../codec/data-converter.js';
@@ -19,7 +20,6 @@ export interface TestServer {
   bundle: WorkflowBundleWithSourceMap;
 }
 
-export const testUiPort = 18233;
 export const suggestContinueAsNewAfterEvents = 400;
 
 let server: Promise<TestServer> | undefined;
@@ -28,18 +28,19 @@ export function testServer(): Promise<TestServer> {
   server ??= (async () => {
     const cli = await findOrBuildTemporalCli();
     if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
+    const uiPort = await freePort();
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: cli.path },
         ip: '127.0.0.1',
         ui: true,
-        uiPort: testUiPort,
+        uiPort,
         searchAttributes: Object.values(searchAttributes),
         extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${suggestContinueAsNewAfterEvents}`, '--log-level', 'error'],
       },
     });
     const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: encryptedFailureConverterPath, logger: quietBundlerLogger });
-    return { env, cliPath: cli.path, address: env.address, namespace: env.namespace ?? 'default', uiUrl: `http://localhost:${testUiPort}`, bundle };
+    return { env, cliPath: cli.path, address: env.address, namespace: env.namespace ?? 'default', uiUrl: `http://localhost:${uiPort}`, bundle };
   })();
   return server;
 }
@@ -58,3 +59,14 @@ const quietBundlerLogger = {
   warn: () => undefined,
   error: (message: string) => process.stderr.write(`${message}\n`),
 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
