@@ -40,6 +40,8 @@ export interface SessionPolicy {
 export interface AiTurnRequest {
   conversationId: string;
   sessionStartedAt: string;
+  /** The conversation's language so far: detection on the transcript sticks to it unless clearly different. */
+  language: string;
   earlierSummaries?: string[];
 }
 
@@ -105,7 +107,7 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         context.heartbeat();
         const transcript = await readTranscript(request.conversationId, request.sessionStartedAt, context.cancellationSignal);
         const customerText = transcript.filter((t) => t.role === 'customer').map((t) => t.text).join('\n');
-        const language = detectLanguage(customerText, settings.messages.defaultLanguage);
+        const language = detectLanguage(customerText, request.language || settings.messages.defaultLanguage);
         const result = await provider.decide(
           { transcript, earlierSummaries: request.earlierSummaries ?? [], language },
           context.cancellationSignal,

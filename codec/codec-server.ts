@@ -26,14 +26,14 @@ const MAX_REPORTED_NAMESPACE_LENGTH = 64;
 
 /** Protobuf JSON writes bytes as base64 (standard or URL-safe, padding optional). */
 const base64Bytes = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
-/** `temporal.api.common.v1.Payloads` in protobuf JSON form. */
-const payloadsBodySchema = z.object({
+/** `temporal.api.common.v1.Payloads` in protobuf JSON form; protobuf JSON omits an empty list (the CLI sends `{}`). */
+const payloadsBodySchema = z.strictObject({
   payloads: z.array(
     z.object({
       metadata: z.record(z.string(), base64Bytes).nullish(),
       data: base64Bytes.nullish(),
     }),
-  ),
+  ).default([]),
 });
 type JsonPayload = z.infer<typeof payloadsBodySchema>['payloads'][number];
 

@@ -23,6 +23,7 @@ import {
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../activities/assistant-activities.js';
 import type { CustomerNoticeKind, FreshchatActivities, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../lib/decision.js';
+import { detectLanguage } from '../ai/language.js';
 import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../rules/handoff-rules.js';
 import { describeOpening, officeHoursAt } from '../rules/office-hours.js';
 import { Conversation, type Deadline } from './conversation.js';
@@ -101,6 +102,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   policy = await assistant.loadSessionPolicy();
   conversation.view.mode = policy.routingMode;
+  if (!input.carried) conversation.view.language = policy.defaultLanguage;
   const timings = { quietWindowMs: policy.quietWindowMs, inactivityMs: policy.inactivityMs, nudge: policy.nudge };
   let published = '';
   publishSearchAttributes();
@@ -194,6 +196,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     // Freshchat reopens a resolved conversation when the customer writes again.
     if (conversation.state === 'resolved') conversation.startSession(freshchatTime(event.at));
     conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text }, event.at);
+    // Pure and deterministic; sticky to the language so far, so short messages don't flip it.
+    conversation.view.language = detectLanguage(event.text, conversation.view.language);
     if (!conversation.view.contactId && event.userId) {
       const contact = await freshchatStep('identifyContact', () => freshchat.identifyContact(event.userId));
       if (contact) conversation.view.contactId = contact.contactId;
@@ -274,7 +278,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     try {
       outcome = await CancellationScope.cancellable(async () => {
         aiTurnScope = CancellationScope.current();
-        return assistant.decideNextStep({ conversationId, sessionStartedAt: conversation.session.startedAt });
+        return assistant.decideNextStep({ conversationId, sessionStartedAt: conversation.session.startedAt, language: conversation.view.language });
       });
     } catch (error) {
       if (isCancellation(error)) {

@@ -204,7 +204,12 @@ describe('codec server (HTTP)', function () {
       const baseUrl = await startServer();
       const noPayloads = await postJson(baseUrl, '/codec/decode', { something: [] });
       expect(noPayloads.status).to.equal(400);
-      expect(noPayloads.body.error).to.include('payloads');
+      expect(noPayloads.body.error).to.include('something');
+
+      // Protobuf JSON leaves out an empty list: the temporal CLI sends `{}` for no payloads.
+      const empty = await postJson(baseUrl, '/codec/decode', {});
+      expect(empty.status).to.equal(200);
+      expect(empty.body.payloads).to.deep.equal([]);
 
       const notBase64 = await postJson(baseUrl, '/codec/decode', { payloads: [{ metadata: {}, data: 'not base64!' }] });
       expect(notBase64.status).to.equal(400);

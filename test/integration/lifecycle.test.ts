@@ -106,7 +106,7 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'escalation');
       const state = await workflowState(system, conversationId);
       expect(state.escalationRule).to.equal('topic_policy');
-      const [note] = await privateNotes(sandbox, conversationId);
+      const [note] = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'the handoff note');
       expect(textOf(note!)).to.include('Topic: billing');
     });
 
