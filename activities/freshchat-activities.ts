@@ -134,9 +134,11 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return { status: c.status, assignedAgentId: c.assigned_agent_id ?? '', assignedGroupId: c.assigned_group_id ?? '', url: c.url };
     },
 
-    async assignToAiAgent(conversationId: string): Promise<void> {
+    /** Returns the AI agent's id the conversation is now assigned to. */
+    async assignToAiAgent(conversationId: string): Promise<string> {
       const agentId = await aiAgent();
       await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: agentId }));
+      return agentId;
     },
 
     /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */

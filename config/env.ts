@@ -14,13 +14,13 @@ export class ConfigError extends Error {
   }
 }
 
-const url = (name: string) =>
-  z.url({ message: `${name} must be a URL such as https://acme.freshchat.com/v2` }).refine((u) => /^https?:/.test(u), `${name} must use http or https`);
+// One check, so that a wrong URL is one line of the start-up message, not two.
+const url = (name: string, example: string) => z.url({ protocol: /^https?$/, message: `${name} must be an http(s) URL such as ${example}` });
 const required = (name: string) => z.string({ message: `${name} is required` }).trim().min(1, `${name} is required`);
 
 const TemporalSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('freshchat-ai'),
-  TEMPORAL_UI_URL: url('TEMPORAL_UI_URL').default('http://localhost:8233'),
+  TEMPORAL_UI_URL: url('TEMPORAL_UI_URL', 'http://localhost:8233').default('http://localhost:8233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
 });
 
@@ -32,7 +32,7 @@ const EncryptionSchema = z.object({
 const WorkerSchema = z.object({
   ...TemporalSchema.shape,
   ...EncryptionSchema.shape,
-  FRESHCHAT_API_URL: url('FRESHCHAT_API_URL'),
+  FRESHCHAT_API_URL: url('FRESHCHAT_API_URL', 'https://acme.freshchat.com/v2'),
   FRESHCHAT_API_TOKEN: required('FRESHCHAT_API_TOKEN'),
   FRESHCHAT_AI_AGENT_EMAIL: z.email({ message: 'FRESHCHAT_AI_AGENT_EMAIL must be the email of the agent seat the AI posts as' }),
   FRESHCHAT_ROUTING_MODE: z.enum(['auto', 'assigned-only'], { message: "FRESHCHAT_ROUTING_MODE must be 'auto' or 'assigned-only'" }).default('auto'),

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 import { createDataConverter } from '../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../codec/encryption-keys.js';
 import { AiProviderError } from '../ai/provider.js';
@@ -153,7 +153,7 @@ export function createDoctor(env: Env = process.env): Doctor {
   const namespace = connectConfig?.namespace ?? setting(env, 'TEMPORAL_NAMESPACE') ?? 'default';
   const address = connectConfig?.connectionOptions.address ?? 'localhost:7233';
   const onCloud = Boolean(connectConfig?.connectionOptions.apiKey || connectConfig?.connectionOptions.tls);
-  const cli = `temporal --address ${address} --namespace ${namespace}`;
+  const cliFlags = `--address ${address} --namespace ${namespace}`;
 
   // Shared: one Freshchat client and one Temporal connection for every check that needs them.
   const apiUrl = setting(env, 'FRESHCHAT_API_URL');
@@ -295,7 +295,7 @@ export function createDoctor(env: Env = process.env): Doctor {
         const t = await temporalOrSkip();
         const { customAttributes } = await t.client.connection.operatorService.listSearchAttributes({ namespace: t.namespace });
         const registered = customAttributes ?? {};
-        const expectedType = { Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT };
+        const expectedType = { Keyword: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT };
         const missing = searchAttributeDefinitions.filter((d) => registered[d.name] === undefined);
         const wrongType = searchAttributeDefinitions.filter((d) => registered[d.name] !== undefined && registered[d.name] !== expectedType[d.type]);
         if (missing.length === 0 && wrongType.length === 0) {
@@ -305,7 +305,10 @@ export function createDoctor(env: Env = process.env): Doctor {
           ...(missing.length ? [`missing: ${missing.map((d) => d.name).join(', ')}`] : []),
           ...wrongType.map((d) => `${d.name} is registered as ${typeName(registered[d.name])}, the product needs ${d.type}`),
         ];
-        const commands = missing.map((d) => `temporal operator search-attribute create --address ${t.address} --namespace ${t.namespace} --name ${d.name} --type ${d.type}`);
+        const commands = (['Keyword', 'Int'] as const)
+          .map((type) => missing.filter((d) => d.type === type))
+          .filter((group) => group.length > 0)
+          .map((group) => `temporal operator search-attribute create ${cliFlags} --type ${group[0]!.type} ${group.map((d) => `--name ${d.name}`).join(' ')}`);
         const fix = [
           missing.length ? 'register them (workflows cannot start or update their state without them):' : '',
           ...commands.map((c) => `  ${c}`),
@@ -353,7 +356,7 @@ export function createDoctor(env: Env = process.env): Doctor {
             { transcript: [{ role: 'customer', text: 'hello', at: new Date().toISOString() }], earlierSummaries: [], language: 'en' },
             AbortSignal.timeout(20_000),
           );
-          return { ok: true, detail: `${provider.name} (${result.model}) decided "${result.decision.action}" in ${Date.now() - started} ms` };
+          return { ok: true, detail: `${provider.name}${result.model !== provider.name ? ` (${result.model})` : ''} decided "${result.decision.action}" in ${Date.now() - started} ms` };
         } catch (error) {
           return aiFailure(error, worker.value);
         }
@@ -383,14 +386,14 @@ export function createDoctor(env: Env = process.env): Doctor {
         }
         if (total === 0) return { ok: true, detail: `none of the running conversations on task queue ${taskQueue} recorded a permanent Freshchat refusal` };
         const lines = listed.map((w) => `${w.workflowId} — ${w.error}`);
-        if (total > listed.length) lines.push(`… and ${total - listed.length} more: ${cli} workflow list --query "${query}"`);
+        if (total > listed.length) lines.push(`… and ${total - listed.length} more: temporal workflow list ${cliFlags} --query "${query}"`);
         return {
           ok: false,
           detail: `${plural(total, 'running conversation')} recorded a permanent Freshchat refusal (activity:status):\n${lines.join('\n')}`,
           fix: [
             '401: the token (see the Freshchat check); 403: the AI agent lacks access to that conversation, channel or group; 404: the conversation or agent is gone.',
-            `See one in full: ${cli} workflow query --workflow-id <id> --type state --codec-endpoint http://localhost:${setting(env, 'PORT') ?? '3000'}/codec`,
-            `Once fixed, hand it to a rep: ${cli} workflow signal --workflow-id <id> --name forceHandoff --input '{"reason":"Freshchat refused a call"}'`,
+            `See one in full: temporal workflow query ${cliFlags} --workflow-id <id> --type state --codec-endpoint http://localhost:${setting(env, 'PORT') ?? '3000'}/codec`,
+            `Once fixed, hand it to a rep: temporal workflow signal ${cliFlags} --workflow-id <id> --name forceHandoff --input '{"reason":"Freshchat refused a call"}'`,
           ].join('\n'),
         };
       },
@@ -446,7 +449,7 @@ function aiFailure(error: unknown, startup: WorkerStartup): CheckResult {
 }
 
 function typeName(value: number | null | undefined): string {
-  const name = value === null || value === undefined ? undefined : temporal.api.enums.v1.IndexedValueType[value];
+  const name = value === null || value === undefined ? undefined : proto.temporal.api.enums.v1.IndexedValueType[value];
   return name ? name.replace('INDEXED_VALUE_TYPE_', '').toLowerCase() : String(value);
 }
 

@@ -143,7 +143,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return escalate('ops_signal', item.reason);
       case 'handBackToAi':
         if (conversation.state === 'ai_active' || conversation.state === 'resolved') return;
-        if (await freshchatStep('assignToAiAgent', () => freshchat.assignToAiAgent(conversationId))) {
+        if (await assignToAiAgent()) {
           conversation.moveTo('ai_active');
           publishSearchAttributes();
         }
@@ -167,6 +167,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'assignment':
         if (conversation.state === 'resolved') return;
         if (event.toAgentId === aiAgentId) {
+          if (conversation.consumeOwnAssignmentEcho()) return;
           if (conversation.state !== 'ai_active') {
             conversation.moveTo('ai_active');
             publishSearchAttributes();
@@ -216,8 +217,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     } else if (owner.assignedAgentId) {
       humanTookOver();
     } else if (policy!.routingMode === 'auto') {
-      if (await freshchatStep('assignToAiAgent', () => freshchat.assignToAiAgent(conversationId))) conversation.moveTo('ai_active');
+      if (await assignToAiAgent()) conversation.moveTo('ai_active');
     }
+  }
+
+  async function assignToAiAgent(): Promise<boolean> {
+    const done = (await freshchatStep('assignToAiAgent', () => freshchat.assignToAiAgent(conversationId))) !== undefined;
+    if (done) conversation.expectOwnAssignmentEcho();
+    return done;
   }
 
   function humanTookOver(): void {
@@ -241,12 +248,21 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return;
       }
       case 'resolve_inactive':
+        recordTimerDecision('resolve', 'customer_inactive', 'customer inactive', 'resolved');
         return resolveConversation({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
-      case 'office_hours_open':
-        return escalate('office_hours', 'Office hours began: the team takes over from the AI');
+      case 'office_hours_open': {
+        const reason = 'Office hours began: the team takes over from the AI';
+        recordTimerDecision('escalate', 'office_hours', reason, 'escalated');
+        return escalate('office_hours', reason);
+      }
       case 'close_idle_workflow':
         return;
     }
+  }
+
+  /** Decisions a timer made rather than the AI, in the same log, so "why?" has one answer. */
+  function recordTimerDecision(action: DecisionRecord['action'], rule: RuleName, reason: string, outcome: DecisionRecord['outcome']): void {
+    conversation.recordDecision({ session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action, rule, reason, sources: [], outcome });
   }
 
   // ---- the AI turn -------------------------------------------------------------------

@@ -38,6 +38,12 @@ export interface SessionMemory {
   nudgedAt?: string;
   /** ai-until-open: when office hours begin, the AI hands the conversation to the team. */
   handoffAtOpening?: string;
+  /**
+   * Assignments to the AI agent that the workflow itself made and whose webhook echo has not
+   * come back yet. An echo is no one's decision to hand the chat to the AI: arriving after a
+   * rep took over, it must not wake the AI up again.
+   */
+  ownAssignmentEchoes?: number;
 }
 
 export interface SessionTimings {
@@ -144,6 +150,17 @@ export class Conversation {
     this.view.counters.aiReplies++;
     this.session.lastAiReplyAt = new Date(now).toISOString();
     this.session.nudgedAt = undefined;
+  }
+
+  expectOwnAssignmentEcho(): void {
+    this.session.ownAssignmentEchoes = (this.session.ownAssignmentEchoes ?? 0) + 1;
+  }
+
+  /** True when an assignment to the AI agent is the echo of the workflow's own assignment. */
+  consumeOwnAssignmentEcho(): boolean {
+    if (!this.session.ownAssignmentEchoes) return false;
+    this.session.ownAssignmentEchoes--;
+    return true;
   }
 
   recordNudge(now: number): void {

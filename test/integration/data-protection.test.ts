@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { createAiProvider } from '../../ai/provider.js';
 import { createLogger, redactPaths } from '../../lib/logger.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery } from '../../workflows/messages.js';
+import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
 import { capturedLogs } from '../helpers/log-capture.js';
 import {
   aiAgentEmail,
@@ -91,6 +92,26 @@ function payloadsIn(json: unknown): RawPayload[] {
   };
   visit(json, '$');
   return found;
+}
+
+/** The TCP port a child process listens on (Linux: its socket inodes matched against /proc/net/tcp). */
+async function listeningPortOf(pid: number): Promise<number> {
+  return eventually(async () => {
+    const inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })
+        .map((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1])
+        .filter((inode): inode is string => inode !== undefined),
+    );
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        // state 0A = LISTEN
+        if (cols[3] === '0A' && inodes.has(cols[9]!)) return parseInt(cols[1]!.split(':')[1]!, 16);
+      }
+    }
+    return undefined;
+  }, `the listening port of process ${pid}`, 10_000);
 }
 
 /** Log lines written since `from` (an index into capturedLogs.lines). */
@@ -229,7 +250,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(memoPayloads).to.have.length.greaterThan(0);
       for (const p of memoPayloads) expect(p).to.include({ encoding: ENCRYPTED_ENCODING, keyId: encryptionKeyId });
       // Not even the memo's field value (the Freshchat URL) is readable without the key.
-      expect(described).not.to.include(conversationId.length > 0 ? `conversations/${conversationId}` : '');
+      expect(leaksOf(described, { freshchatUrl: String(description.memo?.freshchatUrl) })).to.deep.equal([]);
     });
 
     it('keeps query results encrypted on the wire: a client without the codec sees ciphertext only', async () => {
@@ -251,9 +272,10 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         HandoffRule: ['handoff_phrase'],
         SessionNumber: [1],
       });
-      const allowed = /^(?:[A-Za-z0-9_-]{1,64}|\d+)$/;
-      for (const [name, values] of Object.entries(attributes)) {
-        for (const value of values) expect(String(value), name).to.match(allowed);
+      // Ids, enums, numbers, or '' for a cleared value.
+      const allowed = /^[A-Za-z0-9_-]{0,64}$/;
+      for (const { name } of searchAttributeDefinitions) {
+        for (const value of attributes[name] ?? []) expect(String(value), name).to.match(allowed);
       }
       expect(leaksOf(JSON.stringify(attributes), secrets)).to.deep.equal([]);
       const raw = await temporalCli(system.server, 'workflow', 'describe', '-w', workflowId, '-o', 'json');
@@ -268,6 +290,259 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(logs).to.match(/AI request answered/);
       expect(logs).to.match(/"workflowId":"[^"]*"/);
       expect(leaksOf(logs, secrets)).to.deep.equal([]);
+    });
+  });
+
+  describe('key rotation and unknown key ids', () => {
+    const keyA = `A:${randomBytes(32).toString('base64')}`;
+    const keyB = `B:${randomBytes(32).toString('base64')}`;
+    let system: TestSystem;
+    let extraWorker: { worker: Worker; running: Promise<void> } | undefined;
+
+    /** A conversation worker like the system's, but with its own keys. */
+    async function startWorkerWithKeys(setting: string): Promise<void> {
+      const worker = await createConversationWorker({
+        connection: system.server.env.nativeConnection,
+        namespace: system.server.namespace,
+        taskQueue: system.taskQueue,
+        dataConverter: createDataConverter(parseEncryptionKeys(setting)),
+        freshchat: { apiUrl: system.sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail },
+        routingMode: 'auto',
+        provider: createAiProvider({ provider: 'faq' }, system.settings),
+        settings: system.settings,
+        uiUrl: system.server.uiUrl,
+        logger: createLogger('worker', capturedLogs),
+        workflowBundle: system.server.bundle,
+      });
+      extraWorker = { worker, running: worker.run() };
+    }
+
+    async function stopExtraWorker(): Promise<void> {
+      if (!extraWorker) return;
+      extraWorker.worker.shutdown();
+      await extraWorker.running;
+      extraWorker = undefined;
+    }
+
+    const clientWithKeys = (setting: string) =>
+      new Client({ connection: system.server.env.connection, namespace: system.server.namespace, dataConverter: createDataConverter(parseEncryptionKeys(setting)) });
+
+    async function failureOf(promise: Promise<unknown>): Promise<Error> {
+      try {
+        await promise;
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('expected a failure');
+    }
+
+    before(async function () {
+      this.timeout(600_000);
+      system = await startSystem({ encryptionKeys: parseEncryptionKeys(keyA) });
+    });
+    after(async () => {
+      await stopExtraWorker();
+      await system?.close();
+    });
+
+    it('a workflow started under key A: B-only clients and workers name the missing key; after a restart with keys B,A it answers again and new payloads carry key id B', async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+      const workflowId = conversationWorkflowId(conversationId);
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the first AI reply', 30_000);
+
+      // A client that has only key B cannot read what was written under A, and says which key it lacks.
+      const onlyB = clientWithKeys(keyB);
+      const queryError = await failureOf(onlyB.workflow.getHandle(workflowId).query(stateQuery));
+      expect(queryError.message).to.include('key id "A"');
+      expect(queryError.message).to.include('PAYLOAD_ENCRYPTION_KEYS');
+      const describeError = await failureOf(onlyB.workflow.getHandle(workflowId).describe());
+      expect(describeError.message).to.include('key id "A"');
+
+      await system.stopWorker();
+      // A worker that lacks key A (a rotation done wrong) cannot replay the history: its log names the key it needs.
+      const logsFrom = capturedLogs.lines.length;
+      await startWorkerWithKeys(keyB);
+      await customerSays(sandbox, conversationId, 'How do I return an item?');
+      const failure = await eventually(
+        async () => capturedLogs.lines.slice(logsFrom).find((line) => line.includes('Failed to process Workflow Activation')),
+        'the worker logging the failed activation',
+        30_000,
+      );
+      const { error } = JSON.parse(failure) as { error: { message: string } };
+      expect(error.message).to.include('key id "A"').and.include('PAYLOAD_ENCRYPTION_KEYS');
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
+      await stopExtraWorker();
+
+      // The fix: the new key first, the old one kept. The waiting message is answered; nothing was lost.
+      await startWorkerWithKeys(`${keyB},${keyA}`);
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering after the restart', 60_000);
+
+      const bothKeys = clientWithKeys(`${keyB},${keyA}`);
+      const state = await bothKeys.workflow.getHandle(workflowId).query(stateQuery);
+      expect(state.counters.aiReplies).to.equal(2);
+      expect(state.state).to.equal('ai_active');
+
+      // History: the old payloads under A, everything written since the restart under B, nothing in clear.
+      const payloads = payloadsIn(JSON.parse(await rawHistoryPayloads(system.server, workflowId)));
+      expect(payloads.filter((p) => p.encoding !== ENCRYPTED_ENCODING)).to.deep.equal([]);
+      const keyIds = payloads.map((p) => p.keyId);
+      expect(keyIds[0]).to.equal('A'); // the workflow input, from the API
+      expect(keyIds).to.include('B');
+      const lastActivityResult = payloads.filter((p) => /activityTaskCompletedEventAttributes\.result/.test(p.path)).at(-1)!;
+      expect(lastActivityResult.keyId).to.equal('B');
+      expect(new Set(keyIds)).to.deep.equal(new Set(['A', 'B']));
+
+      // The worker now answers queries under B: a process that still has only A names the key it lacks.
+      const queryErrorA = await failureOf(system.client.workflow.getHandle(workflowId).query(stateQuery));
+      expect(queryErrorA.message).to.include('key id "B"');
+    });
+  });
+
+  describe('start-up of the worker and the API as production processes', () => {
+    let server: TestServer;
+    let baseEnv: Record<string, string>;
+    let webhookPublicKey: string;
+
+    before(async function () {
+      this.timeout(600_000);
+      server = await testServer();
+      const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      webhookPublicKey = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      // Only what is given here: no inherited settings, no .env (the working directory is empty), no Temporal config file.
+      const home = mkdtempSync(join(tmpdir(), 'fc-startup-'));
+      baseEnv = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: home,
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        TEMPORAL_TASK_QUEUE: `startup-${randomUUID()}`,
+        FRESHCHAT_API_URL: 'http://127.0.0.1:9/v2',
+        FRESHCHAT_API_TOKEN: 'startup-token',
+        FRESHCHAT_AI_AGENT_EMAIL: 'ai-agent@example.com',
+        FRESHCHAT_WEBHOOK_PUBLIC_KEY: webhookPublicKey,
+        ASSISTANT_SETTINGS: writeTestSettings(),
+        PORT: '0',
+        LOG_LEVEL: 'info',
+      };
+    });
+
+    interface Outcome {
+      /** Exit code, or 'running' when the process reached `until` and was stopped by the test. */
+      code: number | 'running';
+      stdout: string;
+      stderr: string;
+    }
+
+    /** Runs `node dist/<script>` with exactly `env`; stops it with SIGTERM once stdout matches `until`. */
+    function runNode(script: string, env: Record<string, string>, until?: RegExp, timeoutMs = 60_000): Promise<Outcome> {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, 'dist', script)], { cwd: env.HOME, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        let reached = false;
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`${script} neither exited nor printed ${String(until)} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+        }, timeoutMs);
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (until && !reached && until.test(stdout)) {
+            reached = true;
+            child.kill('SIGTERM');
+          }
+        });
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('error', reject);
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code: reached ? 'running' : (code ?? (signal ? -1 : 0)), stdout, stderr });
+        });
+      });
+    }
+
+    const without = (env: Record<string, string>, ...names: string[]) => Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+
+    it('the worker without PAYLOAD_ENCRYPTION_KEYS stops with exit code 1 and a message naming the setting', async () => {
+      const outcome = await runNode('worker/main.js', baseEnv);
+      expect(outcome.code).to.equal(1);
+      expect(outcome.stderr).to.include('PAYLOAD_ENCRYPTION_KEYS').and.include('PAYLOAD_ENCRYPTION=off');
+      expect(outcome.stderr).not.to.match(/\n\s+at /); // one message, not a stack trace
+      expect(outcome.stdout).not.to.include('worker started');
+    });
+
+    it('the API without PAYLOAD_ENCRYPTION_KEYS stops with exit code 1 and a message naming the setting', async () => {
+      const outcome = await runNode('api/main.js', baseEnv);
+      expect(outcome.code).to.equal(1);
+      expect(outcome.stderr).to.include('PAYLOAD_ENCRYPTION_KEYS');
+      expect(outcome.stderr).not.to.match(/\n\s+at /);
+      expect(outcome.stdout).not.to.include('listening');
+    });
+
+    it('with PAYLOAD_ENCRYPTION=off both start, saying encryption is off', async () => {
+      const env = { ...baseEnv, PAYLOAD_ENCRYPTION: 'off' };
+      const api = await runNode('api/main.js', env, /webhook API listening/);
+      expect(api.code).to.equal('running');
+      expect(api.stderr).not.to.include('PAYLOAD_ENCRYPTION_KEYS');
+      expect(api.stdout).to.include('"codecServer":"off"');
+      const worker = await runNode('worker/main.js', env, /worker started/, 120_000);
+      expect(worker.code).to.equal('running');
+      expect(worker.stderr).not.to.include('PAYLOAD_ENCRYPTION_KEYS');
+      expect(worker.stdout).to.include('"encryption":"off"');
+    });
+
+    it('with a key the API starts and its codec server encrypts under that key id', async () => {
+      const key = randomBytes(32).toString('base64');
+      const env: Record<string, string> = { ...baseEnv, PAYLOAD_ENCRYPTION_KEYS: `prod-1:${key}` };
+      let port: number | undefined;
+      const child = spawn(process.execPath, [join(repoRoot, 'dist', 'api/main.js')], { cwd: env.HOME, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+        // PORT=0: the port the OS picked is not logged, so find it from the process's listening socket via /proc.
+        await eventually(async () => stdout.includes('webhook API listening'), 'the API to listen', 30_000);
+        port = await listeningPortOf(child.pid!);
+        const res = await fetch(`http://127.0.0.1:${port}/codec/encode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
+          body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') }] }),
+        });
+        expect(res.status).to.equal(200);
+        const body = (await res.json()) as { payloads: Array<{ metadata: Record<string, string> }> };
+        expect(Buffer.from(body.payloads[0]!.metadata[METADATA_ENCRYPTION_KEY_ID]!, 'base64').toString()).to.equal('prod-1');
+        expect(stdout).to.include('"codecServer":"/codec"');
+        expect(stdout).not.to.include(key);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
+    it('a bad environment gives ONE message naming every wrong setting, and never echoes a key', async () => {
+      const shortKey = randomBytes(16).toString('base64');
+      const env = {
+        ...without(baseEnv, 'FRESHCHAT_API_TOKEN'),
+        FRESHCHAT_API_URL: 'acme.freshchat.com/v2',
+        FRESHCHAT_ROUTING_MODE: 'sometimes',
+        AI_PROVIDER: 'openai',
+      };
+      const worker = await runNode('worker/main.js', env);
+      expect(worker.code).to.equal(1);
+      expect(worker.stderr.match(/Invalid settings/g)).to.have.length(1);
+      for (const name of ['FRESHCHAT_API_URL', 'FRESHCHAT_API_TOKEN', 'FRESHCHAT_ROUTING_MODE', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'PAYLOAD_ENCRYPTION_KEYS']) {
+        expect(worker.stderr, name).to.include(name);
+      }
+
+      // A malformed key is reported by position and id, together with the other problems, without its material.
+      const badKey = await runNode('worker/main.js', { ...without(baseEnv, 'FRESHCHAT_API_TOKEN'), PAYLOAD_ENCRYPTION_KEYS: `new:${shortKey}` });
+      expect(badKey.code).to.equal(1);
+      expect(badKey.stderr.match(/Invalid settings/g)).to.have.length(1);
+      expect(badKey.stderr).to.include('FRESHCHAT_API_TOKEN').and.include('PAYLOAD_ENCRYPTION_KEYS').and.include('key id "new"').and.include('16 bytes');
+      expect(badKey.stderr).not.to.include(shortKey);
+
+      const api = await runNode('api/main.js', { ...without(baseEnv, 'FRESHCHAT_WEBHOOK_PUBLIC_KEY'), PORT: 'eighty', PAYLOAD_ENCRYPTION: 'maybe' });
+      expect(api.code).to.equal(1);
+      expect(api.stderr.match(/Invalid settings/g)).to.have.length(1);
+      for (const name of ['FRESHCHAT_WEBHOOK_PUBLIC_KEY', 'PORT', 'PAYLOAD_ENCRYPTION']) expect(api.stderr, name).to.include(name);
     });
   });
 
