@@ -91,7 +91,7 @@ export function createApiApp(options: ApiOptions): express.Express {
         }),
       );
     } catch (error) {
-      logger.error({ conversationId: routed.conversationId, action, error: (error as Error).name }, 'webhook not handed to Temporal');
+      logger.error({ conversationId: routed.conversationId, action, error: (error as Error).name, detail: (error as Error).message.slice(0, 300) }, 'webhook not handed to Temporal');
       return res.status(503).set('retry-after', '5').json({ error: 'Temporal is unreachable; retry later' });
     }
     logger.info({ conversationId: routed.conversationId, action, kind: routed.event.kind, eventId: routed.event.eventId, workflowId }, 'webhook accepted');

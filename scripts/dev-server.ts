@@ -83,13 +83,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
+/** One call per attribute: the CLI registers only the first of several `--name` flags. */
 export async function registerSearchAttributes(cliPath: string, address: string, namespace: string): Promise<void> {
-  const byType = new Map<string, string[]>();
-  for (const d of searchAttributeDefinitions) byType.set(d.type, [...(byType.get(d.type) ?? []), d.name]);
-  for (const [type, names] of byType) {
-    const args = ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--type', type];
-    for (const name of names) args.push('--name', name);
-    await promisify(execFile)(cliPath, args, { timeout: 30_000 });
+  for (const { name, type } of searchAttributeDefinitions) {
+    await promisify(execFile)(cliPath, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--name', name, '--type', type], {
+      timeout: 30_000,
+    });
   }
 }
 

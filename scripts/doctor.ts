@@ -305,10 +305,8 @@ export function createDoctor(env: Env = process.env): Doctor {
           ...(missing.length ? [`missing: ${missing.map((d) => d.name).join(', ')}`] : []),
           ...wrongType.map((d) => `${d.name} is registered as ${typeName(registered[d.name])}, the product needs ${d.type}`),
         ];
-        const commands = (['Keyword', 'Int'] as const)
-          .map((type) => missing.filter((d) => d.type === type))
-          .filter((group) => group.length > 0)
-          .map((group) => `temporal operator search-attribute create ${cliFlags} --type ${group[0]!.type} ${group.map((d) => `--name ${d.name}`).join(' ')}`);
+        // One command per attribute: CLI 1.5.1 takes one --type and, given several --name, registers only the first.
+        const commands = missing.map((d) => `temporal operator search-attribute create ${cliFlags} --name ${d.name} --type ${d.type}`);
         const fix = [
           missing.length ? 'register them (workflows cannot start or update their state without them):' : '',
           ...commands.map((c) => `  ${c}`),

@@ -531,6 +531,8 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       for (const name of ['FRESHCHAT_API_URL', 'FRESHCHAT_API_TOKEN', 'FRESHCHAT_ROUTING_MODE', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'PAYLOAD_ENCRYPTION_KEYS']) {
         expect(worker.stderr, name).to.include(name);
       }
+      // One line per wrong setting (an unparseable URL is not also reported as "not http").
+      expect(worker.stderr.match(/FRESHCHAT_API_URL/g)).to.have.length(1);
 
       // A malformed key is reported by position and id, together with the other problems, without its material.
       const badKey = await runNode('worker/main.js', { ...without(baseEnv, 'FRESHCHAT_API_TOKEN'), PAYLOAD_ENCRYPTION_KEYS: `new:${shortKey}` });

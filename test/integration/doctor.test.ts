@@ -199,7 +199,7 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line.startsWith('temporal operator search-attribute create '));
-    expect(commands).to.have.length(2); // one per type: Keyword and Int
+    expect(commands).to.have.length(9); // one per attribute
     for (const command of commands) {
       const args = command.split(' ').slice(1);
       await eventually(async () => (await run(system.server.cliPath, args, { timeout: 30_000 }), true), `\`${command}\``, 40_000);
@@ -229,7 +229,7 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
       const failures = check(run, 'conversations with a Freshchat failure');
       expect(failures.ok).to.equal(false);
       expect(failures.text).to.include(`${workflowId} — postAiReply:403`);
-      expect(failures.text).to.include('workflow query --workflow-id <id> --type state');
+      expect(failures.text).to.match(/temporal workflow query .*--workflow-id <id> --type state/);
       // Everything else is still healthy: the failure is the conversation's, not the setup's.
       expect([...run.checks.entries()].filter(([, c]) => !c.ok).map(([name]) => name)).to.deep.equal(['conversations with a Freshchat failure']);
     } finally {

@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import type { Browser } from 'playwright-core';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
+import { createDataConverter, encryptedFailureConverterPath } from '../../codec/data-converter.js';
+import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
+import { createApiApp } from '../../api/app.js';
+import { createAiProvider } from '../../ai/provider.js';
+import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
+import { createLogger } from '../../lib/logger.js';
+import { workflowUiUrl } from '../../lib/temporal.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { findOrBuildTemporalCli } from '../../scripts/temporal-cli.js';
+import { loadAssistantSettings } from '../../settings/assistant-settings.js';
+import { createConversationWorker, workflowsPath } from '../../worker/create-worker.js';
+import { conversationWorkflowId } from '../../workflows/messages.js';
+import { searchAttributes } from '../../workflows/search-attributes.js';
+import { capturedLogs } from '../helpers/log-capture.js';
+import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
+
+const run = promisify(execFile);
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The Temporal Web UI, in headless Chromium, shows a conversation's payloads decrypted by the
+ * product's codec server (`/codec` on the webhook API), while the server stores only ciphertext.
+ *
+ * This needs its own dev server: the Web UI must be started with `--ui-codec-endpoint`, which the
+ * shared test server is not. The codec endpoint's port is fixed first (the API listens before the
+ * server exists: only the browser calls the codec).
+ */
+describe('Temporal Web UI with the codec server (headless Chromium, own dev server)', function () {
+  this.timeout(180_000);
+
+  let env: TestWorkflowEnvironment | undefined;
+  let http: Server | undefined;
+  let sandbox: Sandbox | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let browser: Browser | undefined;
+  let cliPath: string;
+  let uiUrl: string;
+  let client: Client;
+  const webUiTaskQueue = `web-ui-${randomUUID()}`;
+  const decodeRequests: Array<{ origin?: string; namespace?: string }> = [];
+
+  before(async function () {
+    this.timeout(600_000);
+    if (!existsSync(chromiumPath)) {
+      if (process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`${chromiumPath} is missing and REQUIRE_BROWSER_TESTS=1: run scripts/install-chromium.sh`);
+      // eslint-disable-next-line no-console
+      console.warn(`      skipped: ${chromiumPath} is not installed (run scripts/install-chromium.sh; REQUIRE_BROWSER_TESTS=1 makes this a failure)`);
+      this.skip();
+    }
+
+    const cli = await findOrBuildTemporalCli();
+    if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
+    cliPath = cli.path;
+    const keys = parseEncryptionKeys(testEncryptionKeySetting);
+    const dataConverter = createDataConverter(keys);
+    const uiPort = await freePort();
+    uiUrl = `http://localhost:${uiPort}`;
+
+    // 1. The API's port, fixed before the dev server starts; the app is plugged in once a client exists.
+    let app: ReturnType<typeof createApiApp> | undefined;
+    http = createServer((req, res) => {
+      if (req.url?.startsWith('/codec/decode') && req.method === 'POST') {
+        decodeRequests.push({ origin: req.headers.origin, namespace: req.headers['x-namespace'] as string | undefined });
+      }
+      if (app) return void app(req, res);
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    // 2. The dev server whose Web UI calls that codec endpoint.
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: cli.path },
+        ip: '127.0.0.1',
+        ui: true,
+        uiPort,
+        searchAttributes: Object.values(searchAttributes),
+        extraArgs: ['--ui-codec-endpoint', `${apiUrl}/codec`, '--log-level', 'error'],
+      },
+    });
+    client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
+
+    // 3. Sandbox, API (codec server without a token: the local UI cannot send one), worker.
+    const settings = loadAssistantSettings(writeTestSettings());
+    sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
+    app = createApiApp({
+      client,
+      taskQueue: webUiTaskQueue,
+      webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
+      maxBodyBytes: 64 * 1024,
+      logger: createLogger('api', capturedLogs),
+      codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] },
+    });
+    sandbox.setWebhookUrl(`${apiUrl}/webhooks/freshchat`);
+    const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: encryptedFailureConverterPath, logger: quietBundlerLogger });
+    worker = await createConversationWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: webUiTaskQueue,
+      dataConverter,
+      freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail },
+      routingMode: 'auto',
+      provider: createAiProvider({ provider: 'faq' }, settings),
+      settings,
+      uiUrl,
+      logger: createLogger('worker', capturedLogs),
+      workflowBundle: bundle,
+    });
+    running = worker.run();
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (worker) {
+      worker.shutdown();
+      await running;
+    }
+    await sandbox?.close();
+    if (http) await new Promise((resolve) => http!.close(resolve));
+    await env?.teardown();
+  });
+
+  it("shows the customer's message decrypted on the workflow's page, which the server stores only encrypted", async () => {
+    const text = `Where is my parcel? WEBUISECRET${randomUUID().slice(0, 8)}`;
+    const conversationId = await startConversation(sandbox!, text);
+    const workflowId = conversationWorkflowId(conversationId);
+    await eventually(async () => (await aiReplies(sandbox!, conversationId)).length === 1, 'the AI reply', 30_000);
+
+    // Without the codec: ciphertext only.
+    const { stdout: raw } = await run(cliPath, ['workflow', 'show', '-w', workflowId, '-o', 'json', '--address', env!.address, '--namespace', 'default'], { maxBuffer: 64 * 1024 * 1024 });
+    expect(JSON.parse(raw).events.length).to.be.greaterThan(5);
+    expect(raw).not.to.include(text);
+
+    const page = await browser!.newPage();
+    try {
+      await page.goto(workflowUiUrl(uiUrl, 'default', workflowId), { waitUntil: 'load' });
+      // The UI keeps polling (networkidle never comes): poll its text instead.
+      await eventually(async () => (await page.locator('body').innerText()).includes(text), "the customer's message on the page", 20_000).catch(async (e) => {
+        await page.screenshot({ path: '/tmp/webui.png', fullPage: true });
+        console.log('DEBUG decode requests', decodeRequests.length, JSON.stringify(decodeRequests.slice(0,3)));
+        console.log((await page.locator('body').innerText()).slice(0, 5000));
+        throw e;
+      });
+    } finally {
+      await page.close();
+    }
+    // It was the browser that decoded, through the codec server, from the UI's origin.
+    expect(decodeRequests.length).to.be.greaterThan(0);
+    expect(decodeRequests.some((r) => r.origin === uiUrl && r.namespace === 'default')).to.equal(true);
+  });
+});
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};
