@@ -164,6 +164,13 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     try {
       await page.goto(workflowUiUrl(uiUrl, 'default', workflowId), { waitUntil: 'load' });
       // The UI keeps polling (networkidle never comes): poll its text instead.
+      // The customer's words are the input of the freshchatEvent signal: open that event in the history list.
+      await eventually(async () => {
+        const signaled = page.getByText('Workflow Execution Signaled', { exact: true }).first();
+        if (!(await signaled.isVisible())) return false;
+        await signaled.click();
+        return true;
+      }, 'the signal event in the history', 30_000);
       await eventually(async () => (await page.locator('body').innerText()).includes(text), "the customer's message on the page", 20_000).catch(async (e) => {
         await page.screenshot({ path: '/tmp/webui.png', fullPage: true });
         console.log('DEBUG decode requests', decodeRequests.length, JSON.stringify(decodeRequests.slice(0,3)));
