@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { createAssistantActivities } from '../activities/assistant-activities.js';
+import { createContactActivities } from '../activities/contact-activities.js';
 import { createFreshchatActivities } from '../activities/freshchat-activities.js';
 import type { AiProvider } from '../ai/provider.js';
 import { FreshchatClient } from '../freshchat/client.js';
@@ -46,12 +48,16 @@ export async function createConversationWorker(options: ConversationWorkerOption
     aiAgentId: freshchatActivities.resolveAiAgent,
     logger: options.logger,
   });
+  const contactActivities = createContactActivities({
+    client: new Client({ connection: options.connection, namespace: options.namespace, dataConverter: options.dataConverter }),
+    logger: options.logger,
+  });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
-    activities: { ...freshchatActivities, ...assistantActivities },
+    activities: { ...freshchatActivities, ...assistantActivities, ...contactActivities },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
     maxHeartbeatThrottleInterval: '1 second',

@@ -21,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../activities/assistant-activities.js';
+import type { ContactActivities } from '../activities/contact-activities.js';
 import type { CustomerNoticeKind, FreshchatActivities, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../lib/decision.js';
 import { detectLanguage } from '../ai/language.js';
@@ -54,6 +55,11 @@ const assistant = proxyActivities<AssistantActivities>({
   heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+const contacts = proxyActivities<ContactActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 2 },
 });
 
 /** Hard cap next to the server's suggestion, so history never nears its limits. */
@@ -290,11 +296,21 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       return escalate('office_hours', reason);
     }
 
+    if (conversation.session.earlierSummaries === undefined && conversation.view.contactId) {
+      conversation.session.earlierSummaries = await contacts
+        .loadEarlierSummaries({ contactId: conversation.view.contactId, conversationId })
+        .catch(() => []); // context for the AI, never a reason to keep the customer waiting
+    }
     let outcome: AiTurnOutcome;
     try {
       outcome = await CancellationScope.cancellable(async () => {
         aiTurnScope = CancellationScope.current();
-        return assistant.decideNextStep({ conversationId, sessionStartedAt: conversation.session.startedAt, language: conversation.view.language });
+        return assistant.decideNextStep({
+          conversationId,
+          sessionStartedAt: conversation.session.startedAt,
+          language: conversation.view.language,
+          earlierSummaries: conversation.session.earlierSummaries,
+        });
       });
     } catch (error) {
       if (isCancellation(error)) {
@@ -314,6 +330,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const decided = { ...base, topic: outcome.decision.topic, sentiment: outcome.decision.sentiment, confidence: outcome.decision.confidence, sources: outcome.sources, model: outcome.model, latencyMs: outcome.latencyMs };
     conversation.view.language = outcome.language;
     conversation.view.sentiment = outcome.decision.sentiment;
+    conversation.view.summary = outcome.decision.summary;
     if (conversation.state !== 'ai_active') {
       conversation.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${conversation.state})`, outcome: 'dropped' });
       return;

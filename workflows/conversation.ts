@@ -44,6 +44,8 @@ export interface SessionMemory {
    * rep took over, it must not wake the AI up again.
    */
   ownAssignmentEchoes?: number;
+  /** The contact's earlier conversations, summarised; loaded once per session. */
+  earlierSummaries?: string[];
 }
 
 export interface SessionTimings {

@@ -65,6 +65,8 @@ export interface ConversationStateView {
   contactId?: string;
   language: string;
   sentiment?: Sentiment;
+  /** The AI's latest summary of the session; earlier sessions' summaries inform the AI. */
+  summary?: string;
   resolvedBy?: ResolvedBy;
   resolutionKind?: ResolutionKind;
   escalationRule?: RuleName;

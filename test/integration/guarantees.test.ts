@@ -6,6 +6,7 @@ import {
   assign,
   conversationView,
   eventually,
+  newCustomer,
   repSays,
   sleep,
   startConversation,
@@ -22,15 +23,18 @@ class SlowModel {
   requests = 0;
   aborted = 0;
   answered = 0;
+  readonly bodies: string[] = [];
 
   async start(minMs: number, maxMs: number): Promise<string> {
     this.server = createServer((req, res) => {
-      this.requests++;
-      req.resume();
+      const request = ++this.requests;
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => this.bodies.push(body));
       const delay = minMs + Math.random() * (maxMs - minMs);
       const timer = setTimeout(() => {
         this.answered++;
-        const decision = { action: 'reply', reply: 'Here is what I found for you.', topic: 'orders', sentiment: 'neutral', summary: 'Customer asked about an order.', reason: 'Answered', confidence: 0.9 };
+        const decision = { action: 'reply', reply: 'Here is what I found for you.', topic: 'orders', sentiment: 'neutral', summary: `Summary number ${request}: customer asked about an order.`, reason: 'Answered', confidence: 0.9 };
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(decision) }, finish_reason: 'stop' }] }));
       }, delay);
@@ -169,6 +173,32 @@ describe('guarantees: no talking over a human, explainable decisions, the custom
       const english = await startConversation(sandbox, 'Hello, this is going nowhere. I want to talk to a human being right now please.');
       const [englishReply] = await eventually(async () => (await aiReplies(sandbox, english)).length === 1 && aiReplies(sandbox, english), 'English handoff');
       expect(textOf(englishReply!)).to.equal('One moment, I am handing you over to our team.');
+    });
+  });
+
+  describe('contacts: one customer, several conversations', () => {
+    it('gives the AI the summaries of the contact\'s earlier conversations (two users sharing an email)', async () => {
+      const model = new SlowModel();
+      const baseUrl = await model.start(10, 20);
+      const system = await startSystem({ ai: { provider: 'openai', baseUrl, apiKey: 'sk-test-never-logged', model: 'recording-model', temperature: 0 } });
+      try {
+        const { sandbox } = system;
+        const email = `returning-${Date.now()}@example.com`;
+        const first = await startConversation(sandbox, 'Where is my order?', await newCustomer(sandbox, email));
+        await eventually(async () => (await aiReplies(sandbox, first)).length === 1, 'first conversation answered');
+        const firstSummary = (await workflowState(system, first)).summary!;
+        expect(firstSummary).to.match(/^Summary number \d+/);
+
+        const second = await startConversation(sandbox, 'And my other order?', await newCustomer(sandbox, email.toUpperCase()));
+        await eventually(async () => (await aiReplies(sandbox, second)).length === 1, 'second conversation answered');
+        const lastPrompt = model.bodies.at(-1)!;
+        expect(lastPrompt).to.include(firstSummary);
+        // The first request of the first conversation knew of no earlier conversation.
+        expect(model.bodies[0]).not.to.include('Summary number');
+      } finally {
+        await system.close();
+        await model.close();
+      }
     });
   });
 });

@@ -174,7 +174,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       await eventually(async () => (await page.locator('body').innerText()).includes(text), "the customer's message on the page", 20_000).catch(async (e) => {
         await page.screenshot({ path: '/tmp/webui.png', fullPage: true });
         console.log('DEBUG decode requests', decodeRequests.length, JSON.stringify(decodeRequests.slice(0,3)));
-        console.log((await page.locator('body').innerText()).slice(0, 5000));
+        console.log((await page.locator('body').innerText()).split('Workflow Execution Signaled').slice(1).map((s) => s.slice(0, 600)).join('\n=====\n'));
         throw e;
       });
     } finally {
