@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
   eventually,
   newCustomer,
   repoRoot,
+  sandboxCall,
   sandboxToken,
   startConversation,
   startSystem,
@@ -114,6 +115,25 @@ async function listeningPortOf(pid: number): Promise<number> {
   }, `the listening port of process ${pid}`, 10_000);
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Log lines written since `from` (an index into capturedLogs.lines). */
 const logsSince = (from: number) => capturedLogs.lines.slice(from).join('\n');
 
@@ -196,7 +216,9 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       conversationId = await startConversation(sandbox, secrets.customerText, userId);
       workflowId = conversationWorkflowId(conversationId);
       await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the AI reply', 30_000);
-      // A handoff: the note, the summary and the escalation go through activities too.
+      // A handoff: the note, the summary and the escalation go through activities too; Freshchat refuses
+      // the first post of it for good, so that history and logs also hold a failure.
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: `/conversations/${conversationId}/messages`, status: 403, times: 1 });
       await customerSays(sandbox, conversationId, `${secrets.followUpText}: I want to talk to a human`);
       await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'the handoff', 30_000);
     });
@@ -213,6 +235,10 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       // Decoded with the key, the workflow's own data does hold the customer's words.
       const decisions = await workflowHandle(system, conversationId).query(decisionsQuery);
       expect(JSON.stringify(decisions)).to.include(secrets.customerText);
+      // The refused post: recorded with ids and codes only.
+      expect(state.lastError).to.include({ status: 403 });
+      expect(state.lastError!.message).to.include(conversationId);
+      expect(leaksOf(JSON.stringify(state.lastError), secrets)).to.deep.equal([]);
     });
 
     it('stores the history encrypted: `temporal workflow show -o json` has no customer text, email, AI reply or secret', async () => {
@@ -232,7 +258,12 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(paths).to.match(/workflowExecutionSignaledEventAttributes\.input/);
       expect(paths).to.match(/activityTaskScheduledEventAttributes\.input/);
       expect(paths).to.match(/activityTaskCompletedEventAttributes\.result/);
-      expect(paths).to.match(/upsertWorkflowSearchAttributesEventAttributes|workflowPropertiesModifiedEventAttributes\.upsertedMemo/);
+      expect(paths).to.match(/workflowPropertiesModifiedEventAttributes\.upsertedMemo/);
+      // The refused Freshchat post: its message and stack trace travel as encoded attributes, encrypted too.
+      expect(paths).to.match(/activityTaskFailedEventAttributes\.failure(\.cause)*\.encodedAttributes/);
+      const failures = raw.events.flatMap((e) => (e.activityTaskFailedEventAttributes ? [(e.activityTaskFailedEventAttributes as { failure: { message: string } }).failure] : []));
+      expect(failures.length).to.be.greaterThan(0);
+      for (const failure of failures) expect(failure.message).to.equal('Encoded failure');
       const plain = payloads.filter((p) => p.encoding !== ENCRYPTED_ENCODING || p.keyId !== encryptionKeyId);
       expect(plain, `payloads not encrypted with key ${encryptionKeyId}`).to.deep.equal([]);
     });
@@ -272,8 +303,9 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         HandoffRule: ['handoff_phrase'],
         SessionNumber: [1],
       });
-      // Ids, enums, numbers, or '' for a cleared value.
-      const allowed = /^[A-Za-z0-9_-]{0,64}$/;
+      expect(String(attributes.FreshchatError)).to.match(/^\w+:403$/); // activity:status
+      // Ids, enums, numbers, activity:status, or '' for a cleared value.
+      const allowed = /^[A-Za-z0-9_:-]{0,64}$/;
       for (const { name } of searchAttributeDefinitions) {
         for (const value of attributes[name] ?? []) expect(String(value), name).to.match(allowed);
       }
@@ -289,7 +321,50 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(logs).to.match(/"component":"api".*webhook accepted/);
       expect(logs).to.match(/AI request answered/);
       expect(logs).to.match(/"workflowId":"[^"]*"/);
+      // Error messages are logged (the refused post), and they carry ids, not content.
+      const activityFailure = capturedLogs.lines.slice(logsFrom).map((l) => JSON.parse(l) as { msg: string; error?: { message?: string } }).find((l) => l.msg === 'Activity failed');
+      expect(activityFailure?.error?.message).to.include(conversationId).and.include('403');
       expect(leaksOf(logs, secrets)).to.deep.equal([]);
+    });
+  });
+
+  describe('error messages carry ids, not content', () => {
+    it('an AI endpoint whose error answer quotes the request (as LiteLLM does): the handoff happens, the text reaches neither logs nor history', async () => {
+      const tag = randomUUID().slice(0, 8);
+      const text = `my parcel ECHOSECRET${tag} is lost`;
+      const echoing = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: Array<{ role: string; content: string }> };
+          const last = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `litellm.BadRequestError: Received Messages=[{'role': 'user', 'content': '${last}'}]`, type: 'invalid_request_error', code: 'bad_request' } }));
+        });
+      });
+      await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+      const baseUrl = `http://127.0.0.1:${(echoing.address() as AddressInfo).port}/v1`;
+      const logsFrom = capturedLogs.lines.length;
+      const system = await startSystem({
+        ai: (settings) =>
+          new OpenAiProvider({ baseUrl, apiKey: 'sk-test-echo', model: 'gpt-test', temperature: 0.2, timeoutMs: 5000 }, settings, loadKnowledgeBase(settings.knowledgeBase), createLogger('worker', capturedLogs)),
+      });
+      try {
+        const conversationId = await startConversation(system.sandbox, text);
+        await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'the handoff after the AI failure', 30_000);
+        expect((await workflowState(system, conversationId)).escalationRule).to.equal('ai_failure');
+
+        const logs = capturedLogs.lines.slice(logsFrom);
+        const aiFailure = logs.map((l) => JSON.parse(l) as { msg: string; error?: string }).find((l) => l.msg === 'AI failed after its retries');
+        // The failure is logged, and says what failed (endpoint, status) ...
+        expect(aiFailure?.error).to.include('answered 400');
+        // ... but not what the customer wrote.
+        expect(leaksOf(logs.join('\n'), { text })).to.deep.equal([]);
+        expect(leaksOf(await rawHistory(system.server, conversationWorkflowId(conversationId)), { text })).to.deep.equal([]);
+      } finally {
+        await system.close();
+        await new Promise((resolve) => echoing.close(resolve));
+      }
     });
   });
 
@@ -546,6 +621,90 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(api.stderr.match(/Invalid settings/g)).to.have.length(1);
       for (const name of ['FRESHCHAT_WEBHOOK_PUBLIC_KEY', 'PORT', 'PAYLOAD_ENCRYPTION']) expect(api.stderr, name).to.include(name);
     });
+  });
+
+  describe('local `npm start` (scripts/start.ts): the development key', () => {
+    it('generates a dev key on the first start, says so, uses it, and keeps it for the next start', async function () {
+      this.timeout(300_000);
+      // start.ts runs the dev server on its fixed ports (7233, UI 8233): skip rather than collide with one already running.
+      const busy = (await Promise.all([7233, 8233].map(async (port) => ((await portIsFree(port)) ? undefined : port)))).filter(Boolean);
+      if (busy.length > 0) {
+        console.warn(`      skipped: port(s) ${busy.join(', ')} in use; npm start needs them for its dev server`);
+        this.skip();
+      }
+      const server = await testServer();
+      const cwd = mkdtempSync(join(tmpdir(), 'fc-npm-start-'));
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: cwd,
+        TEMPORAL_CLI_PATH: server.cliPath,
+        PORT: String(await freePort()),
+        SANDBOX_PORT: String(await freePort()),
+        ASSISTANT_SETTINGS: writeTestSettings(),
+      };
+      const keyFile = join(cwd, '.data', 'payload-encryption-key');
+
+      const first = await runUntilRunning(cwd, env);
+      try {
+        expect(first.stdout()).to.include(`Payload encryption: development key generated at ${keyFile}`);
+        const setting = readFileSync(keyFile, 'utf8').trim();
+        expect(parseEncryptionKeys(setting, keyFile).map((k) => k.id)).to.deep.equal(['dev']);
+        expect(statSync(keyFile).mode & 0o777).to.equal(0o600);
+        // The running API's codec server encrypts with it.
+        expect(await codecKeyIdAt(Number(env.PORT))).to.equal('dev');
+        expect(first.stdout()).not.to.include(setting.split(':')[1]!);
+      } finally {
+        await first.stop();
+      }
+
+      const before = readFileSync(keyFile, 'utf8');
+      const second = await runUntilRunning(cwd, env);
+      try {
+        expect(second.stdout()).to.include(`Payload encryption: development key loaded at ${keyFile}`);
+        expect(await codecKeyIdAt(Number(env.PORT))).to.equal('dev');
+      } finally {
+        await second.stop();
+      }
+      expect(readFileSync(keyFile, 'utf8')).to.equal(before);
+    });
+
+    /** `node dist/scripts/start.js` in its own process group (it starts the dev server as a child), until it says it is running. */
+    async function runUntilRunning(cwd: string, env: Record<string, string>) {
+      const child = spawn(process.execPath, [join(repoRoot, 'dist', 'scripts', 'start.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const stop = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGINT'); // what Ctrl+C does: worker shutdown, then sandbox and dev server stop
+        const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      };
+      try {
+        await eventually(async () => {
+          if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}: ${stderr}`);
+          return stdout.includes('Freshchat AI agent is running.');
+        }, 'npm start to be running', 180_000);
+      } catch (error) {
+        await stop();
+        throw new Error(`${(error as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }
+      return { stdout: () => stdout, stop };
+    }
+
+    async function codecKeyIdAt(port: number): Promise<string> {
+      const res = await fetch(`http://127.0.0.1:${port}/codec/encode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] }),
+      });
+      expect(res.status).to.equal(200);
+      const body = (await res.json()) as { payloads: Array<{ metadata: Record<string, string> }> };
+      return Buffer.from(body.payloads[0]!.metadata[METADATA_ENCRYPTION_KEY_ID]!, 'base64').toString('utf8');
+    }
   });
 
   it('control: with PAYLOAD_ENCRYPTION=off the same history shows the customer text (so the checks above can fail)', async () => {

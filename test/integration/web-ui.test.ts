@@ -163,20 +163,13 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     const page = await browser!.newPage();
     try {
       await page.goto(workflowUiUrl(uiUrl, 'default', workflowId), { waitUntil: 'load' });
+      // The customer's words are the input of the first freshchatEvent signal; the history lists the newest
+      // event first, so that is the last "Workflow Execution Signaled" row. Opening it shows its decoded input.
+      const firstSignal = page.getByText('Workflow Execution Signaled', { exact: true }).last();
+      await firstSignal.waitFor({ state: 'visible', timeout: 30_000 });
+      await firstSignal.click();
       // The UI keeps polling (networkidle never comes): poll its text instead.
-      // The customer's words are the input of the freshchatEvent signal: open that event in the history list.
-      await eventually(async () => {
-        const signaled = page.getByText('Workflow Execution Signaled', { exact: true }).first();
-        if (!(await signaled.isVisible())) return false;
-        await signaled.click();
-        return true;
-      }, 'the signal event in the history', 30_000);
-      await eventually(async () => (await page.locator('body').innerText()).includes(text), "the customer's message on the page", 20_000).catch(async (e) => {
-        await page.screenshot({ path: '/tmp/webui.png', fullPage: true });
-        console.log('DEBUG decode requests', decodeRequests.length, JSON.stringify(decodeRequests.slice(0,3)));
-        console.log((await page.locator('body').innerText()).split('Workflow Execution Signaled').slice(1).map((s) => s.slice(0, 600)).join('\n=====\n'));
-        throw e;
-      });
+      await eventually(async () => (await page.locator('body').innerText()).includes(text), "the customer's message on the page", 30_000);
     } finally {
       await page.close();
     }
