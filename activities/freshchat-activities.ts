@@ -30,7 +30,13 @@ export interface ConversationOwner {
   url?: string;
 }
 
-export type PostOutcome = { posted: true; messageId: string } | { posted: false; reason: string };
+/** Who holds the conversation when a post is dropped: a rep, nobody (the queue), or it is closed. */
+export type LostTo = 'rep' | 'nobody' | 'resolved';
+export interface LostOwnership {
+  lostTo: LostTo;
+  reason: string;
+}
+export type PostOutcome = { posted: true; messageId: string } | ({ posted: false } & LostOwnership);
 
 export type CustomerNoticeKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
 
@@ -86,21 +92,21 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
   }
 
   /** Why the AI must not post now, or undefined when the conversation is still the AI's. */
-  async function lostOwnershipReason(conversationId: string, since: string): Promise<string | undefined> {
+  async function lostOwnership(conversationId: string, since: string): Promise<LostOwnership | undefined> {
     const me = await aiAgent();
     const [conversation, recent] = await Promise.all([
       freshchatCall(() => client.getConversation(conversationId)),
       freshchatCall(() => client.listRecentMessages(conversationId, since, 100)),
     ]);
-    if (conversation.status === 'resolved') return 'the conversation is resolved in Freshchat';
-    if ((conversation.assigned_agent_id ?? '') !== me) {
-      return conversation.assigned_agent_id ? 'the conversation is assigned to another agent' : 'the conversation is no longer assigned to the AI agent';
-    }
+    if (conversation.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
+    const assignee = conversation.assigned_agent_id ?? '';
+    if (assignee && assignee !== me) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
     for (const message of recent) {
       if (message.actor_type === 'agent' && message.message_type !== 'private' && message.actor_id && (await isRep(message.actor_id))) {
-        return 'a rep wrote in the conversation';
+        return { lostTo: 'rep', reason: 'a rep wrote in the conversation' };
       }
     }
+    if (!assignee) return { lostTo: 'nobody', reason: 'the conversation is no longer assigned to the AI agent' };
     return undefined;
   }
 
@@ -143,10 +149,10 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
 
     /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */
     async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string }): Promise<PostOutcome> {
-      const lost = await lostOwnershipReason(input.conversationId, input.sessionStartedAt);
+      const lost = await lostOwnership(input.conversationId, input.sessionStartedAt);
       if (lost) {
-        logger.warn({ conversationId: input.conversationId, reason: lost }, 'AI reply dropped: lost ownership');
-        return { posted: false, reason: lost };
+        logger.warn({ conversationId: input.conversationId, lostTo: lost.lostTo, reason: lost.reason }, 'AI reply dropped: lost ownership');
+        return { posted: false, ...lost };
       }
       return { posted: true, messageId: await postOnce(input.conversationId, input.text, 'normal', input.notBefore) };
     },
@@ -160,10 +166,10 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       sessionStartedAt: string;
       notBefore: string;
     }): Promise<PostOutcome> {
-      const lost = await lostOwnershipReason(input.conversationId, input.sessionStartedAt);
+      const lost = await lostOwnership(input.conversationId, input.sessionStartedAt);
       if (lost) {
-        logger.warn({ conversationId: input.conversationId, kind: input.kind, reason: lost }, 'customer notice dropped: lost ownership');
-        return { posted: false, reason: lost };
+        logger.warn({ conversationId: input.conversationId, kind: input.kind, lostTo: lost.lostTo, reason: lost.reason }, 'customer notice dropped: lost ownership');
+        return { posted: false, ...lost };
       }
       const text = customerMessage(deps.settings.messages, input.kind, input.language, input.vars);
       return { posted: true, messageId: await postOnce(input.conversationId, text, 'normal', input.notBefore) };

@@ -22,7 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../activities/assistant-activities.js';
 import type { ContactActivities } from '../activities/contact-activities.js';
-import type { CustomerNoticeKind, FreshchatActivities, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
+import type { CustomerNoticeKind, FreshchatActivities, LostOwnership, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../lib/decision.js';
 import { detectLanguage } from '../ai/language.js';
 import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../rules/handoff-rules.js';
@@ -233,6 +233,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return done;
   }
 
+  /** Freshchat says the AI no longer holds the conversation: follow Freshchat. */
+  function lostOwnership(lost: LostOwnership): void {
+    if (lost.lostTo === 'rep') return humanTookOver();
+    if (lost.lostTo === 'resolved') {
+      conversation.resolved('rep');
+    } else if (conversation.state === 'ai_active') {
+      conversation.escalated('lost_ownership_race', lost.reason);
+    }
+    publishSearchAttributes();
+  }
+
   function humanTookOver(): void {
     if (conversation.state === 'human' || conversation.state === 'resolved') return;
     conversation.moveTo('human');
@@ -250,7 +261,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'nudge_customer': {
         const outcome = await postNotice('nudge');
         if (outcome?.posted) conversation.recordNudge(now());
-        else if (outcome) humanTookOver();
+        else if (outcome) lostOwnership(outcome);
         return;
       }
       case 'resolve_inactive':
@@ -352,7 +363,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           }
         } else if (posted) {
           conversation.recordDecision({ ...decided, action: 'reply', rule: 'lost_ownership_race', reason: posted.reason, outcome: 'dropped' });
-          humanTookOver();
+          lostOwnership(posted);
         } else {
           conversation.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: 'Freshchat refused the reply', outcome: 'failed' });
         }
@@ -378,29 +389,38 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
     publishSearchAttributes();
     const hours = officeHoursAt(new Date(now()), policy!.officeHours);
-    if (!hours.open && hours.nextOpening && policy!.officeHours) {
-      const nextOpening = describeOpening(hours.nextOpening, policy!.officeHours.timeZone, conversation.view.language, new Date(now()));
-      await postNotice('afterHours', { nextOpening }, notBefore);
+    const notice =
+      !hours.open && hours.nextOpening && policy!.officeHours
+        ? await postNotice('afterHours', { nextOpening: describeOpening(hours.nextOpening, policy!.officeHours.timeZone, conversation.view.language, new Date(now())) }, notBefore)
+        : await postNotice('handoff', undefined, notBefore);
+    if (notice && !notice.posted) {
+      // A rep (or Freshchat) has the conversation already: leave its assignment alone.
+      lostOwnership(notice);
     } else {
-      await postNotice('handoff', undefined, notBefore);
+      await freshchatStep('handOffToQueue', () => freshchat.handOffToQueue(conversationId));
     }
-    await freshchatStep('handOffToQueue', () => freshchat.handOffToQueue(conversationId));
     await postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
   }
 
   async function resolveConversation(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
     const notBefore = notBeforeNow();
-    conversation.resolved(r.by, r.kind);
-    publishSearchAttributes();
     if (r.by === 'ai') {
-      if (r.decision?.reply) {
-        await freshchatStep('postAiReply', () =>
-          freshchat.postAiReply({ conversationId, text: r.decision!.reply, sessionStartedAt: conversation.session.startedAt, notBefore }),
-        );
-      } else {
-        await postNotice('closing', undefined, notBefore);
+      const closing = r.decision?.reply
+        ? await freshchatStep('postAiReply', () =>
+            freshchat.postAiReply({ conversationId, text: r.decision!.reply, sessionStartedAt: conversation.session.startedAt, notBefore }),
+          )
+        : await postNotice('closing', undefined, notBefore);
+      if (closing && !closing.posted) {
+        // Never resolve a conversation a human holds now.
+        conversation.recordDecision({
+          session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action: 'resolve',
+          rule: 'lost_ownership_race', reason: closing.reason, sources: [], outcome: 'dropped',
+        });
+        return lostOwnership(closing);
       }
     }
+    conversation.resolved(r.by, r.kind);
+    publishSearchAttributes();
     await freshchatStep('resolveInFreshchat', () => freshchat.resolveInFreshchat(conversationId));
     await postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind }, notBefore);
   }
