@@ -136,6 +136,29 @@ describe('guarantees: no talking over a human, explainable decisions, the custom
     });
   });
 
+  describe('never closing a conversation a human holds', () => {
+    it('an inactivity resolution is dropped when a rep has written meanwhile (seen only in Freshchat)', async () => {
+      const system = await startSystem({ settings: { conversation: { inactivitySeconds: 2, nudge: false } } });
+      try {
+        const { sandbox } = system;
+        const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+        await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the answer');
+        sandbox.setWebhookUrl('http://127.0.0.1:9/unreachable');
+        await repSays(sandbox, conversationId, 'Hi, I will follow up on this one myself.');
+        const decisions = await eventually(async () => {
+          const d = await workflowDecisions(system, conversationId);
+          return d.some((r) => r.action === 'resolve' && r.outcome === 'dropped') && d;
+        }, 'the dropped resolution', 20_000);
+        expect(decisions.at(-1)).to.include({ rule: 'lost_ownership_race', reason: 'a rep wrote in the conversation' });
+        expect((await conversationView(sandbox, conversationId)).conversation.status).not.to.equal('resolved');
+        expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
+        expect((await workflowState(system, conversationId)).state).to.equal('human');
+      } finally {
+        await system.close();
+      }
+    });
+  });
+
   describe('explainable decisions and the customer\'s language', () => {
     let system: TestSystem;
     before(async function () {
