@@ -158,6 +158,39 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
     });
   });
 
+  describe('`npm run api` as operators run it', () => {
+    it('starts from environment variables alone, reports ready, and hands a signed webhook to Temporal', async () => {
+      const system = await startSystem({ startWorker: false });
+      const port = 30_000 + Math.floor(Math.random() * 20_000);
+      const api = spawn(process.execPath, ['dist/api/main.js'], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          TEMPORAL_ADDRESS: system.server.address,
+          TEMPORAL_NAMESPACE: 'default',
+          TEMPORAL_TASK_QUEUE: system.taskQueue,
+          FRESHCHAT_WEBHOOK_PUBLIC_KEY: system.sandbox.publicKeyOneLine,
+          PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+      });
+      try {
+        await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the API ready', 30_000);
+        system.sandbox.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/freshchat`);
+        const conversationId = await startConversation(system.sandbox, 'Hello from a customer');
+        const description = await eventually(async () => workflowHandle(system, conversationId).describe(), 'the workflow started by the API process');
+        expect(description.type).to.equal('conversationWorkflow');
+        expect(description.taskQueue).to.equal(system.taskQueue);
+      } finally {
+        api.kill('SIGTERM');
+        await system.close();
+      }
+    });
+  });
+
   describe('a long conversation', () => {
     let system: TestSystem;
     before(async function () {

@@ -27,7 +27,8 @@ import { capturedLogs } from '../helpers/log-capture.js';
 import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
 
 const run = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
+/** Debian's chromium (scripts/install-chromium.sh); CHROMIUM_PATH points elsewhere. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function freePort(): Promise<number> {
@@ -68,7 +69,6 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     this.timeout(600_000);
     if (!existsSync(chromiumPath)) {
       if (process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`${chromiumPath} is missing and REQUIRE_BROWSER_TESTS=1: run scripts/install-chromium.sh`);
-      // eslint-disable-next-line no-console
       console.warn(`      skipped: ${chromiumPath} is not installed (run scripts/install-chromium.sh; REQUIRE_BROWSER_TESTS=1 makes this a failure)`);
       this.skip();
     }
