@@ -147,8 +147,11 @@ export class OpenAiProvider implements AiProvider {
 
   private httpFailure(response: Response<string>): AiProviderError {
     const status = response.statusCode;
-    const detail = this.redact(upstreamErrorMessage(response.body));
-    const message = `AI endpoint ${this.host} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${detail ? `: ${detail}` : ''}`;
+    // Only the upstream error's code/type, never its free text: servers and proxies quote the request
+    // (the customer's words) in error messages, and this message goes to logs.
+    const code = upstreamErrorCode(response.body);
+    const detail = code.startsWith('sk-') || (this.config.apiKey !== '' && code.includes(this.config.apiKey)) ? '' : code;
+    const message = `AI endpoint ${this.host} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${detail ? ` (${detail})` : ''}`;
     if (status === 429) {
       const retryAfterMs = retryAfterMsOf(response.headers);
       return new AiProviderError(message, { retryable: true, status, code: 'AI_RATE_LIMITED', ...(retryAfterMs !== undefined && { retryAfterMs }) });
@@ -158,12 +161,6 @@ export class OpenAiProvider implements AiProvider {
     if (status === 404) return new AiProviderError(message, { retryable: false, status, code: 'AI_NOT_FOUND' });
     if (status === 400) return new AiProviderError(message, { retryable: false, status, code: 'AI_BAD_REQUEST' });
     return new AiProviderError(message, { retryable: false, status, code: 'AI_HTTP_ERROR' });
-  }
-
-  /** Servers echo keys back in error messages ("Incorrect API key provided: sk-…"). */
-  private redact(text: string): string {
-    const withoutKey = this.config.apiKey ? text.split(this.config.apiKey).join('[redacted]') : text;
-    return withoutKey.replace(/\bsk-[A-Za-z0-9_*\-]{4,}/g, '[redacted]');
   }
 }
 
@@ -198,12 +195,13 @@ function messageContent(body: string): string | undefined {
   }
 }
 
-/** The `error.message` of an OpenAI-style error body, shortened; '' if there is none. */
-function upstreamErrorMessage(body: string): string {
+/** The `error.code` (else `error.type`) of an OpenAI-style error body when it is an identifier; '' otherwise. */
+function upstreamErrorCode(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
-    return typeof message === 'string' ? message.slice(0, 300) : '';
+    const error = (JSON.parse(body) as { error?: { code?: unknown; type?: unknown } | string }).error;
+    if (error === undefined || typeof error === 'string') return '';
+    const code = [error.code, error.type].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v));
+    return code ?? '';
   } catch {
     return '';
   }

@@ -193,11 +193,11 @@ describe('openai provider (against a local chat-completions server)', function (
   });
 
   it('429 with Retry-After: 7 is retryable after 7000 ms', async () => {
-    responders.push(answer(429, '{"error":{"message":"Rate limit reached"}}', { 'retry-after': '7' }));
+    responders.push(answer(429, '{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}', { 'retry-after': '7' }));
     const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
     expect(err).to.be.instanceOf(AiProviderError);
     expect(err.options).to.deep.equal({ retryable: true, status: 429, code: 'AI_RATE_LIMITED', retryAfterMs: 7000 });
-    expect(err.message).to.contain('Rate limit reached');
+    expect(err.message).to.contain('429').and.contain('(rate_limit_exceeded)');
     expect(requests).to.have.length(1); // no retries of its own
   });
 
@@ -209,10 +209,11 @@ describe('openai provider (against a local chat-completions server)', function (
   });
 
   it('401 is not retryable, and the key never shows in the error', async () => {
-    responders.push(answer(401, JSON.stringify({ error: { message: `Incorrect API key provided: ${apiKey}.` } })));
+    responders.push(answer(401, JSON.stringify({ error: { message: `Incorrect API key provided: ${apiKey}.`, type: 'invalid_request_error', code: 'invalid_api_key' } })));
     const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
     expect(err.options).to.deep.include({ retryable: false, status: 401, code: 'AI_AUTH_FAILED' });
-    expect(err.message).to.contain('401').and.contain('Incorrect API key provided');
+    // The upstream code, not its free text (servers quote requests, i.e. customer words, in their messages).
+    expect(err.message).to.contain('401').and.contain('(invalid_api_key)').and.not.contain('Incorrect API key provided');
     expect(err.message).not.to.contain(apiKey);
     expect(inspect(err, { depth: 10 })).not.to.contain(apiKey);
     expect(JSON.stringify(err)).not.to.contain(apiKey);
