@@ -63,9 +63,9 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
   async function aiAgent(): Promise<string> {
     if (aiAgentId) return aiAgentId;
     const agent = await freshchatCall(() => client.findAgentByEmail(deps.aiAgentEmail));
-    if (!agent) {
+    if (!agent || agent.is_deactivated) {
       throw ApplicationFailure.nonRetryable(
-        'FRESHCHAT_AI_AGENT_EMAIL does not match any Freshchat agent; create the agent seat or fix the setting',
+        'FRESHCHAT_AI_AGENT_EMAIL does not match an active Freshchat agent; create or reactivate the agent seat, or fix the setting',
         freshchatPermanentFailureType,
         { status: 404, code: 'AI_AGENT_NOT_FOUND' },
       );

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, createSign } from 'node:crypto';
 import { Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createApiApp } from '../api/app.js';
 import { createDataConverter } from '../codec/data-converter.js';
@@ -15,7 +13,7 @@ import { parseWebhookPublicKey } from '../freshchat/webhook-signature.js';
 import { createLogger } from '../lib/logger.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { conversationWorkflowId, conversationWorkflowType, freshchatEventSignal, type ConversationEvent, type ConversationWorkflowInput } from '../workflows/messages.js';
-import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
+import { searchAttributes } from '../workflows/search-attributes.js';
 
 /**
  * `npm run bench`: the webhook API's throughput and latency, as a ratio to a baseline measured
@@ -27,10 +25,14 @@ import { searchAttributeDefinitions, searchAttributes } from '../workflows/searc
  * - product: signed customer `message_create` webhooks POSTed over loopback HTTP to the real
  *   API (createApiApp: signature check, JSON and schema parse, signal-with-start, JSON logs
  *   to a discarding sink), each into a fresh conversation.
+ * - API alone: the same webhooks against the same API with Temporal stubbed out
+ *   (signal-with-start resolves at once): the API's own cost per request and its ceiling.
  *
- * Each case runs BENCH_REQUESTS (default 300) requests at concurrency 1 and 8, in two halves
- * ordered baseline, product, product, baseline, so drift over the run (the SQLite file
- * growing, JIT warm-up) hits both sides equally. The dev server is its own, with a SQLite
+ * Each case runs BENCH_REQUESTS (default 300) requests at concurrency 1 and 8. Baseline and
+ * product alternate in slices of 50 (B P, P B, B P, ...), so drift over the run (the SQLite
+ * file growing, JIT warm-up, other processes on the machine) hits both alike; "API alone"
+ * runs last. RSS +MB is the
+ * peak growth of this process's resident memory during a case. The dev server is its own, with a SQLite
  * file in a temp dir (like `npm start`), on BENCH_TEMPORAL_PORT (default 17233, UI +1000).
  */
 
@@ -38,8 +40,9 @@ const requestsPerCase = Number(process.env.BENCH_REQUESTS ?? 300);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const temporalPort = Number(process.env.BENCH_TEMPORAL_PORT ?? 17233);
 const warmupRequests = 20;
+/** Cases alternate in slices of this many requests (B P, P B, B P, ...) so background noise and drift hit both alike. */
+const sliceSize = 50;
 const taskQueue = 'bench-webhook-throughput';
-const run = promisify(execFile);
 
 interface Sample {
   latenciesMs: number[];
@@ -49,8 +52,10 @@ interface Sample {
   rssPeakBytes: number;
 }
 
+type CaseName = 'baseline' | 'product' | 'api-only';
+
 interface CaseResult {
-  name: 'baseline' | 'product';
+  name: CaseName;
   concurrency: number;
   requests: number;
   errors: number;
@@ -67,8 +72,8 @@ async function main(): Promise<void> {
   const devServer = await startDevServer({ dataDir, port: temporalPort, uiPort: temporalPort + 1000, log });
   let connection: Connection | undefined;
   let http: Server | undefined;
+  let stubHttp: Server | undefined;
   try {
-    if (devServer.cliPath) await registerEachSearchAttribute(devServer.cliPath, devServer.address, devServer.namespace);
     connection = await Connection.connect({ address: devServer.address });
     const encryptionKey = { id: 'bench', key: randomBytes(32) };
     const client = new Client({ connection, namespace: devServer.namespace, dataConverter: createDataConverter([encryptionKey]) });
@@ -87,6 +92,21 @@ async function main(): Promise<void> {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     const port = (http.address() as AddressInfo).port;
+
+    // The same API with Temporal stubbed out (signal-with-start resolves at once): the API's own
+    // cost — HTTP, signature, parsing, logging — and its ceiling on this machine.
+    const stubClient = { withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(), workflow: { signalWithStart: async () => ({}) } };
+    const stubApp = createApiApp({
+      client: stubClient as unknown as Client,
+      taskQueue,
+      webhookKey: parseWebhookPublicKey(publicKeyOneLine),
+      maxBodyBytes: 256 * 1024,
+      logger: createLogger('api', { write: () => undefined }),
+    });
+    stubHttp = await new Promise<Server>((resolve) => {
+      const s = stubApp.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const stubPort = (stubHttp.address() as AddressInfo).port;
     const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...concurrencies) });
 
     const runId = randomUUID().slice(0, 8);
@@ -115,9 +135,9 @@ async function main(): Promise<void> {
         ],
       });
     };
-    const product = (webhooks: Array<{ body: Buffer; signature: string }>) => async (i: number) => {
+    const product = (webhooks: Array<{ body: Buffer; signature: string }>, toPort = port) => async (i: number) => {
       const { body, signature } = webhooks[i]!;
-      const status = await post(agent, port, body, signature);
+      const status = await post(agent, toPort, body, signature);
       if (status !== 200) throw new Error(`webhook answered ${status}`);
     };
 
@@ -128,21 +148,27 @@ async function main(): Promise<void> {
     log(`Measuring ${requestsPerCase} requests per case at concurrency ${concurrencies.join(' and ')} on ${cpus().length} CPUs …`);
     const results: CaseResult[] = [];
     for (const concurrency of concurrencies) {
-      const half = Math.ceil(requestsPerCase / 2);
+      const slices = Math.max(2, Math.ceil(requestsPerCase / sliceSize));
+      const perSlice = Math.ceil(requestsPerCase / slices);
       // Inputs are built (and webhooks signed, as Freshchat would) before the clock starts.
-      const order: Array<'baseline' | 'product'> = ['baseline', 'product', 'product', 'baseline'];
+      const order = range(slices).flatMap((k): Array<'baseline' | 'product'> => (k % 2 === 0 ? ['baseline', 'product'] : ['product', 'baseline']));
       const samples: Record<'baseline' | 'product', Sample[]> = { baseline: [], product: [] };
       for (const [round, name] of order.entries()) {
         const label = `c${concurrency}-${name}-${round}`;
-        const call = name === 'baseline' ? baseline(range(half).map((i) => makeEvent(label, i))) : product(range(half).map((i) => makeWebhook(label, i)));
-        samples[name].push(await measure(half, concurrency, call));
+        const call = name === 'baseline' ? baseline(range(perSlice).map((i) => makeEvent(label, i))) : product(range(perSlice).map((i) => makeWebhook(label, i)));
+        samples[name].push(await measure(perSlice, concurrency, call));
       }
       for (const name of ['baseline', 'product'] as const) results.push(summarize(name, concurrency, samples[name]));
+    }
+    for (const concurrency of concurrencies) {
+      const label = `c${concurrency}-api-only`;
+      results.push(summarize('api-only', concurrency, [await measure(requestsPerCase, concurrency, product(range(requestsPerCase).map((i) => makeWebhook(label, i)), stubPort))]));
     }
     agent.destroy();
     process.stdout.write(`${formatTable(results)}\n`);
   } finally {
     if (http) await new Promise((resolve) => http!.close(resolve));
+    if (stubHttp) await new Promise((resolve) => stubHttp!.close(resolve));
     await connection?.close();
     await devServer.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -150,13 +176,6 @@ async function main(): Promise<void> {
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** CLI 1.5.1 registers only the first of several `--name`s per call: one call per attribute. */
-async function registerEachSearchAttribute(cliPath: string, address: string, namespace: string): Promise<void> {
-  for (const { name, type } of searchAttributeDefinitions) {
-    await run(cliPath, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--name', name, '--type', type], { timeout: 30_000 });
-  }
-}
 
 function customerMessage(conversationId: string) {
   const now = new Date().toISOString();
@@ -235,7 +254,7 @@ async function measure(count: number, concurrency: number, call: (i: number) => 
   return { latenciesMs, elapsedMs, errors, rssStartBytes, rssPeakBytes };
 }
 
-function summarize(name: CaseResult['name'], concurrency: number, samples: Sample[]): CaseResult {
+function summarize(name: CaseName, concurrency: number, samples: Sample[]): CaseResult {
   const latencies = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
   const elapsedMs = samples.reduce((sum, s) => sum + s.elapsedMs, 0);
   const ok = latencies.length;
@@ -257,10 +276,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
+const caseLabels: Record<CaseName, string> = {
+  baseline: 'baseline: signalWithStart',
+  product: 'product: signed webhook',
+  'api-only': 'API alone (Temporal stubbed)',
+};
+
 export function formatTable(results: CaseResult[]): string {
   const header = ['case', 'conc', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'RSS +MB'];
   const rows = results.map((r) => [
-    r.name === 'baseline' ? 'baseline: signalWithStart' : 'product: signed webhook',
+    caseLabels[r.name],
     String(r.concurrency),
     String(r.requests),
     String(r.errors),

@@ -40,7 +40,7 @@ export function createLogger(component: string, destination?: pino.DestinationSt
   return pino(
     {
       base: { component },
-      level: process.env.LOG_LEVEL ?? 'info',
+      level: process.env.LOG_LEVEL || 'info',
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: { err: serializeError, error: serializeError },
       timestamp: pino.stdTimeFunctions.isoTime,

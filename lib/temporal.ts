@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
  */
 export function temporalConnectConfig() {
   const { connectionOptions, namespace } = loadClientConnectConfig();
-  return { connectionOptions: { address: 'localhost:7233', ...connectionOptions }, namespace: namespace ?? 'default' };
+  return { connectionOptions: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' }, namespace: namespace ?? 'default' };
 }
 
 export async function connectClient(dataConverter: DataConverter): Promise<Client> {

@@ -364,7 +364,6 @@ export function createDoctor(env: Env = process.env): Doctor {
       name: 'conversations with a Freshchat failure',
       async run() {
         const t = await temporalOrSkip();
-        if (!searchAttributeDefinitions.some((d) => d.name === searchAttributes.freshchatError.name)) throw new Error('FreshchatError is not a product search attribute');
         const query = `WorkflowType = ${quote(conversationWorkflowType)} AND TaskQueue = ${quote(taskQueue)} AND ExecutionStatus = 'Running' AND ${searchAttributes.freshchatError.name} != ''`;
         let total: number;
         let listed: Array<{ workflowId: string; error: string }>;

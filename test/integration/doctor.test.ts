@@ -109,7 +109,7 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
       child.once('error', reject);
       child.once('close', (code) => {
         clearTimeout(killer);
-        if (process.env.DOCTOR_TEST_ECHO) process.stdout.write(stdout);
+        if (process.env.DOCTOR_TEST_ECHO) process.stdout.write(stdout); // DOCTOR_TEST_ECHO=1: show each run's output
         resolve({ code, stdout, stderr, checks: parseChecks(stdout) });
       });
     });
