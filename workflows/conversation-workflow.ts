@@ -16,6 +16,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -106,11 +107,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(stateQuery, () => conversation.view);
   setHandler(decisionsQuery, () => conversation.decisions);
 
-  policy = await assistant.loadSessionPolicy();
+  let published = '';
+  policy = await loadSessionPolicy();
   conversation.view.mode = policy.routingMode;
   if (!input.carried) conversation.view.language = policy.defaultLanguage;
   const timings = { quietWindowMs: policy.quietWindowMs, inactivityMs: policy.inactivityMs, nudge: policy.nudge };
-  let published = '';
   publishSearchAttributes();
 
   for (;;) {
@@ -130,6 +131,19 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
     if (deadline.kind === 'close_idle_workflow') return conversation.view;
     await onDeadline(deadline);
+  }
+
+  /**
+   * The policy needs the AI agent's Freshchat id. While Freshchat refuses (wrong token, no
+   * such agent) the failure is recorded for `doctor` and the workflow waits, keeping every
+   * event it receives, instead of failing.
+   */
+  async function loadSessionPolicy(): Promise<SessionPolicy> {
+    for (;;) {
+      const loaded = await freshchatStep('loadSessionPolicy', () => assistant.loadSessionPolicy());
+      if (loaded) return loaded;
+      await sleep('5 minutes', { summary: 'settings or Freshchat refused: wait, then try again' });
+    }
   }
 
   // ---- events ------------------------------------------------------------------------

@@ -72,7 +72,7 @@ export interface TestSystem {
   settings: AssistantSettings;
   settingsPath: string;
   encryptionKeys: EncryptionKey[] | null;
-  startWorker(overrides?: { handoffGroupId?: string }): Promise<void>;
+  startWorker(overrides?: { handoffGroupId?: string; aiAgentEmail?: string }): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -119,7 +119,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         namespace: server.namespace,
         taskQueue,
         dataConverter,
-        freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail, handoffGroupId: overrides.handoffGroupId ?? options.handoffGroupId },
+        freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail: overrides.aiAgentEmail ?? aiAgentEmail, handoffGroupId: overrides.handoffGroupId ?? options.handoffGroupId },
         routingMode: options.routingMode ?? 'auto',
         provider,
         settings,

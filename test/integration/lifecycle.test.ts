@@ -268,6 +268,24 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       }
     });
 
+    it('records a wrong AI agent email for doctor and keeps the conversation waiting instead of failing', async () => {
+      const system = await startSystem({ startWorker: false });
+      try {
+        await system.startWorker({ aiAgentEmail: 'nobody-here@sandbox.test' });
+        const conversationId = await startConversation(system.sandbox, 'How long does shipping take?');
+        const state = await eventually(async () => {
+          const s = await workflowState(system, conversationId);
+          return s.lastError ? s : undefined;
+        }, 'the recorded failure');
+        expect(state.lastError).to.include({ activity: 'loadSessionPolicy', status: 404, code: 'AI_AGENT_NOT_FOUND' });
+        const description = await workflowHandle(system, conversationId).describe();
+        expect(description.status.name).to.equal('RUNNING');
+        expect(description.searchAttributes.FreshchatError).to.deep.equal(['loadSessionPolicy:404']);
+      } finally {
+        await system.close();
+      }
+    });
+
     it('nudges a silent customer, then resolves as assumed with reason "customer inactive"', async () => {
       const system = await startSystem({ settings: { conversation: { inactivitySeconds: 2, nudge: true } } });
       try {
