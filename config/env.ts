@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { conversationTaskQueueDefault } from '../workflows/messages.js';
 
 /**
  * The product's environment settings (SPEC §7), validated at start-up. A wrong or missing
@@ -19,7 +20,7 @@ const url = (name: string, example: string) => z.url({ protocol: /^https?$/, mes
 const required = (name: string) => z.string({ message: `${name} is required` }).trim().min(1, `${name} is required`);
 
 const TemporalSchema = z.object({
-  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('freshchat-ai'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(conversationTaskQueueDefault),
   TEMPORAL_UI_URL: url('TEMPORAL_UI_URL', 'http://localhost:8233').default('http://localhost:8233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
 });
