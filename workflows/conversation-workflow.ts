@@ -108,6 +108,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(decisionsQuery, () => conversation.decisions);
 
   let published = '';
+  let freshchatUrl: string | undefined;
   policy = await loadSessionPolicy();
   conversation.view.mode = policy.routingMode;
   if (!input.carried) conversation.view.language = policy.defaultLanguage;
@@ -217,6 +218,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     // Freshchat reopens a resolved conversation when the customer writes again.
     if (conversation.state === 'resolved') conversation.startSession(freshchatTime(event.at));
     conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text }, event.at);
+    // A rep holds the conversation: the rep answers, so nothing waits for the AI.
+    if (conversation.state === 'human') conversation.markAnswered([event.eventId]);
     // Pure and deterministic; sticky to the language so far, so short messages don't flip it.
     conversation.view.language = detectLanguage(event.text, conversation.view.language);
     if (!conversation.view.contactId && event.userId) {
@@ -231,7 +234,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   async function claimIfOurs(): Promise<void> {
     const owner = await freshchatStep('readConversationOwner', () => freshchat.readConversationOwner(conversationId));
     if (!owner) return;
-    if (owner.url) upsertMemo({ freshchatUrl: owner.url });
+    if (owner.url && owner.url !== freshchatUrl) {
+      freshchatUrl = owner.url;
+      upsertMemo({ freshchatUrl });
+    }
     if (owner.assignedAgentId === policy!.aiAgentId) {
       conversation.moveTo('ai_active');
     } else if (owner.assignedAgentId) {
