@@ -51,7 +51,8 @@ export async function stopTestServer(): Promise<void> {
   await s.env.teardown();
 }
 
-const quietBundlerLogger = {
+/** Webpack's bundling chatter stays out of test output; errors still show. */
+export const quietBundlerLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,
@@ -60,7 +61,8 @@ const quietBundlerLogger = {
   error: (message: string) => process.stderr.write(`${message}\n`),
 };
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now, for servers a test starts. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -38,7 +38,7 @@ import {
   writeTestSettings,
   type TestSystem,
 } from '../helpers/system.js';
-import { testServer, type TestServer } from '../helpers/temporal-server.js';
+import { freePort, testServer, type TestServer } from '../helpers/temporal-server.js';
 
 const run = promisify(execFile);
 
@@ -96,16 +96,6 @@ function payloadsIn(json: unknown): RawPayload[] {
   return found;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

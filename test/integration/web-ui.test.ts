@@ -24,6 +24,7 @@ import { createConversationWorker, workflowsPath } from '../../worker/create-wor
 import { conversationWorkflowId } from '../../workflows/messages.js';
 import { searchAttributes } from '../../workflows/search-attributes.js';
 import { capturedLogs } from '../helpers/log-capture.js';
+import { freePort, quietBundlerLogger } from '../helpers/temporal-server.js';
 import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
 
 const run = promisify(execFile);
@@ -31,16 +32,6 @@ const run = promisify(execFile);
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The Temporal Web UI, in headless Chromium, shows a conversation's payloads decrypted by the
@@ -179,11 +170,3 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
   });
 });
 
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => process.stderr.write(`${message}\n`),
-};
