@@ -3,7 +3,7 @@ import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { exitOnConfigError, loadApiStartup, loadDotEnv } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
-import { connectClient } from '../lib/temporal.js';
+import { connectClient, ensureSearchAttributes } from '../lib/temporal.js';
 import { createApiApp } from './app.js';
 
 /** `npm run api`: the webhook API (and codec server) against the Temporal cluster in the environment. */
@@ -17,6 +17,7 @@ export async function runApi(): Promise<Server> {
   }
   const logger = createLogger('api');
   const client = await connectClient(createDataConverter(startup.encryptionKeys));
+  await ensureSearchAttributes(client.connection, client.options.namespace, logger);
   const uiOrigin = new URL(startup.env.TEMPORAL_UI_URL).origin;
   const app = createApiApp({
     client,

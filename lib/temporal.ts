@@ -2,6 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import type { Logger } from './logger.js';
+import { searchAttributeDefinitions } from '../workflows/search-attributes.js';
 
 /**
  * The Temporal connection as Temporal's own environment configuration reads it
@@ -26,4 +29,32 @@ export async function connectWorker(): Promise<{ connection: NativeConnection; n
 
 export function workflowUiUrl(uiBaseUrl: string, namespace: string, workflowId: string): string {
   return `${uiBaseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+type OperatorConnection = Pick<Connection, 'operatorService'> | Pick<NativeConnection, 'operatorService'>;
+
+/**
+ * Registers the product's search attributes on the namespace when some are missing, so that
+ * `npm run worker` and `npm run api` work on a fresh cluster with nothing done by hand.
+ * Where the operator API is refused (Temporal Cloud API keys), it says what to do instead.
+ */
+export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, logger: Logger): Promise<void> {
+  const { IndexedValueType } = proto.temporal.api.enums.v1;
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = searchAttributeDefinitions.filter((d) => customAttributes?.[d.name] === undefined);
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        missing.map((d) => [d.name, d.type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
+    });
+    logger.info({ namespace, registered: missing.map((d) => d.name) }, 'search attributes registered');
+  } catch (error) {
+    logger.warn(
+      { namespace, error: (error as Error).message },
+      'could not check or register the search attributes: add them in the namespace settings (see README, "Connecting a real Freshchat account"); npm run doctor checks them',
+    );
+  }
 }

@@ -3,7 +3,7 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { PinoSdkLogger } from '../lib/sdk-logger.js';
-import { connectWorker } from '../lib/temporal.js';
+import { connectWorker, ensureSearchAttributes } from '../lib/temporal.js';
 import { createConversationWorker } from './create-worker.js';
 
 /** `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account in the environment. */
@@ -18,6 +18,7 @@ export async function runWorker(): Promise<void> {
   const logger = createLogger('worker');
   Runtime.install({ logger: new PinoSdkLogger(logger) });
   const { connection, namespace } = await connectWorker();
+  await ensureSearchAttributes(connection, namespace, logger);
   const worker = await createConversationWorker({
     connection,
     namespace,

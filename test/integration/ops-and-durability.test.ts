@@ -1,6 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { Client } from '@temporalio/client';
 import { conversationWorkflowId, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
 import { suggestContinueAsNewAfterEvents } from '../helpers/temporal-server.js';
 import {
@@ -159,8 +160,10 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
   });
 
   describe('`npm run api` as operators run it', () => {
-    it('starts from environment variables alone, reports ready, and hands a signed webhook to Temporal', async () => {
+    it('starts from environment variables alone on a namespace it has never seen, registers the search attributes, and hands a signed webhook to Temporal', async () => {
       const system = await startSystem({ startWorker: false });
+      const namespace = `fresh-${Date.now()}`;
+      await run(system.server.cliPath, ['operator', 'namespace', 'create', '--address', system.server.address, '--namespace', namespace]);
       const port = 30_000 + Math.floor(Math.random() * 20_000);
       const api = spawn(process.execPath, ['dist/api/main.js'], {
         cwd: repoRoot,
@@ -169,7 +172,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           TEMPORAL_ADDRESS: system.server.address,
-          TEMPORAL_NAMESPACE: 'default',
+          TEMPORAL_NAMESPACE: namespace,
           TEMPORAL_TASK_QUEUE: system.taskQueue,
           FRESHCHAT_WEBHOOK_PUBLIC_KEY: system.sandbox.publicKeyOneLine,
           PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
@@ -181,9 +184,15 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
         await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the API ready', 30_000);
         system.sandbox.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/freshchat`);
         const conversationId = await startConversation(system.sandbox, 'Hello from a customer');
-        const description = await eventually(async () => workflowHandle(system, conversationId).describe(), 'the workflow started by the API process');
+        const inFresh = new Client({ connection: system.server.env.connection, namespace });
+        const description = await eventually(
+          async () => inFresh.workflow.getHandle(conversationWorkflowId(conversationId)).describe(),
+          'the workflow started by the API process',
+          30_000,
+        );
         expect(description.type).to.equal('conversationWorkflow');
         expect(description.taskQueue).to.equal(system.taskQueue);
+        expect(description.searchAttributes.FreshchatConversationId).to.deep.equal([conversationId]);
       } finally {
         api.kill('SIGTERM');
         await system.close();
