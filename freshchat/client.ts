@@ -122,7 +122,11 @@ export class FreshchatClient {
       messages.push(...(page.messages ?? []));
       path = page.link?.href ? this.relativePath(page.link.href) : undefined;
     }
-    return messages.filter((m) => m.created_time >= since).slice(0, limit);
+    // Freshchat's order is documented as newest first but unverified: sort rather than trust it.
+    return messages
+      .filter((m) => m.created_time >= since)
+      .sort((a, b) => (a.created_time < b.created_time ? 1 : a.created_time > b.created_time ? -1 : 0))
+      .slice(0, limit);
   }
 
   getUser(userId: string): Promise<FreshchatUser> {
