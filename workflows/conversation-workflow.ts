@@ -157,10 +157,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return;
       case 'forceHandoff':
         if (conversation.state === 'resolved' || conversation.state === 'human') return;
-        conversation.recordDecision({
-          session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action: 'escalate',
-          rule: 'ops_signal', reason: item.reason, sources: [], outcome: 'escalated',
-        });
+        recordDecisionWithoutAi('escalate', 'ops_signal', item.reason, 'escalated');
         return escalate('ops_signal', item.reason);
       case 'handBackToAi':
         if (conversation.state === 'ai_active' || conversation.state === 'resolved') return;
@@ -285,11 +282,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return;
       }
       case 'resolve_inactive':
-        recordTimerDecision('resolve', 'customer_inactive', 'customer inactive', 'resolved');
+        recordDecisionWithoutAi('resolve', 'customer_inactive', 'customer inactive', 'resolved');
         return resolveConversation({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
       case 'office_hours_open': {
         const reason = 'Office hours began: the team takes over from the AI';
-        recordTimerDecision('escalate', 'office_hours', reason, 'escalated');
+        recordDecisionWithoutAi('escalate', 'office_hours', reason, 'escalated');
         return escalate('office_hours', reason);
       }
       case 'close_idle_workflow':
@@ -297,8 +294,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   }
 
-  /** Decisions a timer made rather than the AI, in the same log, so "why?" has one answer. */
-  function recordTimerDecision(action: DecisionRecord['action'], rule: RuleName, reason: string, outcome: DecisionRecord['outcome']): void {
+  /** Decisions made without asking the AI (timers, ops, lost races), in the same log, so "why?" has one answer. */
+  function recordDecisionWithoutAi(action: DecisionRecord['action'], rule: RuleName, reason: string, outcome: DecisionRecord['outcome']): void {
     conversation.recordDecision({ session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action, rule, reason, sources: [], outcome });
   }
 
@@ -432,10 +429,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         : await postNotice('closing', undefined, notBefore);
       if (closing && !closing.posted) {
         // Never resolve a conversation a human holds now.
-        conversation.recordDecision({
-          session: conversation.view.session, turn: conversation.session.turn, at: isoNow(), action: 'resolve',
-          rule: 'lost_ownership_race', reason: closing.reason, sources: [], outcome: 'dropped',
-        });
+        recordDecisionWithoutAi('resolve', 'lost_ownership_race', closing.reason, 'dropped');
         return lostOwnership(closing);
       }
     }

@@ -24,23 +24,32 @@ export const suggestContinueAsNewAfterEvents = 400;
 
 let server: Promise<TestServer> | undefined;
 
+/** A real dev server from the project's own CLI, with the Web UI and the product's search attributes. */
+export async function startLocalTestEnvironment(extraArgs: string[]): Promise<{ env: TestWorkflowEnvironment; cliPath: string; uiUrl: string }> {
+  const cli = await findOrBuildTemporalCli();
+  if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
+  const uiPort = await freePort();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      ip: '127.0.0.1',
+      ui: true,
+      uiPort,
+      searchAttributes: Object.values(searchAttributes),
+      extraArgs: [...extraArgs, '--log-level', 'error'],
+    },
+  });
+  return { env, cliPath: cli.path, uiUrl: `http://localhost:${uiPort}` };
+}
+
 export function testServer(): Promise<TestServer> {
   server ??= (async () => {
-    const cli = await findOrBuildTemporalCli();
-    if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
-    const uiPort = await freePort();
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: cli.path },
-        ip: '127.0.0.1',
-        ui: true,
-        uiPort,
-        searchAttributes: Object.values(searchAttributes),
-        extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${suggestContinueAsNewAfterEvents}`, '--log-level', 'error'],
-      },
-    });
+    const { env, cliPath, uiUrl } = await startLocalTestEnvironment([
+      '--dynamic-config-value',
+      `limit.historyCount.suggestContinueAsNew=${suggestContinueAsNewAfterEvents}`,
+    ]);
     const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: encryptedFailureConverterPath, logger: quietBundlerLogger });
-    return { env, cliPath: cli.path, address: env.address, namespace: env.namespace ?? 'default', uiUrl: `http://localhost:${uiPort}`, bundle };
+    return { env, cliPath, address: env.address, namespace: env.namespace ?? 'default', uiUrl, bundle };
   })();
   return server;
 }

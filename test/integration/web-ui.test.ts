@@ -18,13 +18,11 @@ import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { workflowUiUrl } from '../../lib/temporal.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
-import { findOrBuildTemporalCli } from '../../scripts/temporal-cli.js';
 import { loadAssistantSettings } from '../../settings/assistant-settings.js';
 import { createConversationWorker, workflowsPath } from '../../worker/create-worker.js';
 import { conversationWorkflowId } from '../../workflows/messages.js';
-import { searchAttributes } from '../../workflows/search-attributes.js';
 import { capturedLogs } from '../helpers/log-capture.js';
-import { freePort, quietBundlerLogger } from '../helpers/temporal-server.js';
+import { quietBundlerLogger, startLocalTestEnvironment } from '../helpers/temporal-server.js';
 import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
 
 const run = promisify(execFile);
@@ -64,13 +62,8 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       this.skip();
     }
 
-    const cli = await findOrBuildTemporalCli();
-    if (!cli.path) throw new Error('the tests need the temporal CLI (Go or TEMPORAL_CLI_PATH)');
-    cliPath = cli.path;
     const keys = parseEncryptionKeys(testEncryptionKeySetting);
     const dataConverter = createDataConverter(keys);
-    const uiPort = await freePort();
-    uiUrl = `http://localhost:${uiPort}`;
 
     // 1. The API's port, fixed before the dev server starts; the app is plugged in once a client exists.
     let app: ReturnType<typeof createApiApp> | undefined;
@@ -85,16 +78,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
     // 2. The dev server whose Web UI calls that codec endpoint.
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: cli.path },
-        ip: '127.0.0.1',
-        ui: true,
-        uiPort,
-        searchAttributes: Object.values(searchAttributes),
-        extraArgs: ['--ui-codec-endpoint', `${apiUrl}/codec`, '--log-level', 'error'],
-      },
-    });
+    ({ env, cliPath, uiUrl } = await startLocalTestEnvironment(['--ui-codec-endpoint', `${apiUrl}/codec`]));
     client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
 
     // 3. Sandbox, API (codec server without a token: the local UI cannot send one), worker.
