@@ -31,6 +31,12 @@ export function workflowUiUrl(uiBaseUrl: string, namespace: string, workflowId: 
   return `${uiBaseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+/** The server's index type for each of the product's search-attribute types. */
+export function indexedValueTypeOf(type: 'Keyword' | 'Int'): number {
+  const { IndexedValueType } = proto.temporal.api.enums.v1;
+  return type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+}
+
 type OperatorConnection = Pick<Connection, 'operatorService'> | Pick<NativeConnection, 'operatorService'>;
 
 /**
@@ -39,16 +45,13 @@ type OperatorConnection = Pick<Connection, 'operatorService'> | Pick<NativeConne
  * Where the operator API is refused (Temporal Cloud API keys), it says what to do instead.
  */
 export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, logger: Logger): Promise<void> {
-  const { IndexedValueType } = proto.temporal.api.enums.v1;
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = searchAttributeDefinitions.filter((d) => customAttributes?.[d.name] === undefined);
     if (missing.length === 0) return;
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(
-        missing.map((d) => [d.name, d.type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-      ),
+      searchAttributes: Object.fromEntries(missing.map((d) => [d.name, indexedValueTypeOf(d.type)])),
     });
     logger.info({ namespace, registered: missing.map((d) => d.name) }, 'search attributes registered');
   } catch (error) {

@@ -8,7 +8,7 @@ import { createProvider, loadApiStartup, loadDotEnv, loadWorkerStartup, type Api
 import { ConfigError, type Env } from '../config/env.js';
 import { FreshchatApiError, FreshchatClient } from '../freshchat/client.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
-import { connectClient, temporalConnectConfig } from '../lib/temporal.js';
+import { connectClient, indexedValueTypeOf, temporalConnectConfig } from '../lib/temporal.js';
 import { conversationTaskQueueDefault, conversationWorkflowType } from '../workflows/messages.js';
 import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
 
@@ -295,9 +295,8 @@ export function createDoctor(env: Env = process.env): Doctor {
         const t = await temporalOrSkip();
         const { customAttributes } = await t.client.connection.operatorService.listSearchAttributes({ namespace: t.namespace });
         const registered = customAttributes ?? {};
-        const expectedType = { Keyword: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT };
         const missing = searchAttributeDefinitions.filter((d) => registered[d.name] === undefined);
-        const wrongType = searchAttributeDefinitions.filter((d) => registered[d.name] !== undefined && registered[d.name] !== expectedType[d.type]);
+        const wrongType = searchAttributeDefinitions.filter((d) => registered[d.name] !== undefined && registered[d.name] !== indexedValueTypeOf(d.type));
         if (missing.length === 0 && wrongType.length === 0) {
           return { ok: true, detail: `all ${searchAttributeDefinitions.length} registered in namespace ${t.namespace}` };
         }
