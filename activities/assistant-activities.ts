@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger.js';
 import type { FreshchatClient } from '../freshchat/client.js';
 import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
 import { detectLanguage } from '../ai/language.js';
+import { boundCustomerText } from '../rules/text.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import { toTemporalFailure } from './freshchat-activities.js';
 
@@ -71,10 +72,12 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
       .filter((m) => (m.message_type ?? 'normal') === 'normal' && (m.actor_type === 'user' || m.actor_type === 'agent'))
       .map((m) => ({
         role: m.actor_type === 'user' ? ('customer' as const) : m.actor_id === me ? ('ai' as const) : ('rep' as const),
-        text: (m.message_parts ?? [])
-          .map((p) => p.text?.content ?? (p.image ? '[image]' : p.file ? '[file]' : ''))
-          .join('\n')
-          .trim(),
+        text: boundCustomerText(
+          (m.message_parts ?? [])
+            .map((p) => p.text?.content ?? (p.image ? '[image]' : p.file ? '[file]' : ''))
+            .join('\n')
+            .trim(),
+        ),
         at: m.created_time,
       }))
       .reverse(); // Freshchat lists newest first; the AI reads oldest first.

@@ -1,5 +1,6 @@
 import { francAll } from 'franc-min';
 import { iso6393To1 } from 'iso-639-3';
+import { cutText } from '../rules/text.js';
 
 /**
  * The language of a customer's message as ISO 639-1 ('en', 'de', …), for choosing the words
@@ -21,6 +22,11 @@ export interface DetectLanguageOptions {
 
 const minLetters = 25;
 const stickiness = 0.9;
+/**
+ * The most text detection looks at. Trigrams settle within a few hundred characters, and the
+ * workflow runs this function inside its task: its time must not grow with the message.
+ */
+export const languageSampleChars = 1000;
 
 /**
  * franc-min returns individual languages where ISO 639-1 only has the macrolanguage
@@ -35,14 +41,32 @@ const iso6391To3: Record<string, string> = Object.fromEntries([
   ...Object.entries(macrolanguageOf).map(([three, one]) => [one, three]),
 ]);
 
+/**
+ * URLs, e-mail addresses and numbers say nothing about the language. Token by token, so the
+ * time stays linear: a pattern like `\S+@\S+` backtracks quadratically over one long run
+ * of non-space characters (a pasted base64 image).
+ */
+function wordsOf(text: string): string {
+  return text
+    .split(/\s+/)
+    .filter((token) => !token.includes('@') && !/https?:\/\//i.test(token))
+    .join(' ')
+    .replace(/[\p{N}_]+/gu, ' ');
+}
+
+function countLetters(text: string): number {
+  let letters = 0;
+  for (const _ of text.matchAll(/\p{L}/gu)) letters++;
+  return letters;
+}
+
 function toIso6391(code: string): string | undefined {
   return macrolanguageOf[code] ?? iso6393To1[code];
 }
 
 export function detectLanguage(text: string, fallback: string, options: DetectLanguageOptions = {}): string {
-  // URLs, e-mail addresses and numbers say nothing about the language.
-  const words = text.replace(/\S+@\S+|https?:\/\/\S+|[\p{N}_]+/gu, ' ');
-  if ((words.match(/\p{L}/gu)?.length ?? 0) < minLetters) return fallback;
+  const words = wordsOf(cutText(text, languageSampleChars));
+  if (countLetters(words) < minLetters) return fallback;
 
   const only = options.only?.map((code) => iso6391To3[code.split('-')[0]!.toLowerCase()]).filter((c): c is string => !!c);
   const guesses = francAll(words, only && only.length > 0 ? { only } : {})

@@ -4,10 +4,19 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { exitOnConfigError, loadApiStartup, loadDotEnv } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { connectClient, ensureSearchAttributes } from '../lib/temporal.js';
-import { createApiApp } from './app.js';
+import { listen, opsListenerTimeouts, webhookListenerTimeouts } from './listen.js';
+import { createOpsApp } from './ops-app.js';
+import { createWebhookApp } from './webhook-app.js';
 
-/** `npm run api`: the webhook API (and codec server) against the Temporal cluster in the environment. */
-export async function runApi(): Promise<Server> {
+export interface RunningApi {
+  /** The public listener (PORT): the Freshchat webhook and health checks. */
+  webhook: Server;
+  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts. */
+  ops: Server;
+}
+
+/** `npm run api`: the webhook listener and the ops listener against the Temporal cluster in the environment. */
+export async function runApi(): Promise<RunningApi> {
   loadDotEnv();
   let startup;
   try {
@@ -15,26 +24,33 @@ export async function runApi(): Promise<Server> {
   } catch (error) {
     exitOnConfigError(error);
   }
+  const { env } = startup;
   const logger = createLogger('api');
   const client = await connectClient(createDataConverter(startup.encryptionKeys));
   await ensureSearchAttributes(client.connection, client.options.namespace, logger);
-  const uiOrigin = new URL(startup.env.TEMPORAL_UI_URL).origin;
-  const app = createApiApp({
+  const webhookApp = createWebhookApp({
     client,
-    taskQueue: startup.env.TEMPORAL_TASK_QUEUE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
     webhookKey: startup.webhookKey,
-    maxBodyBytes: startup.env.WEBHOOK_MAX_BODY_BYTES,
+    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     logger,
+  });
+  const opsApp = createOpsApp({
+    client,
+    logger,
+    authToken: env.OPS_AUTH_TOKEN,
     codec: startup.encryptionKeys
-      ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), authToken: startup.env.CODEC_AUTH_TOKEN, allowedOrigins: [uiOrigin] }
+      ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), codecAuthToken: env.CODEC_AUTH_TOKEN, allowedOrigins: [new URL(env.TEMPORAL_UI_URL).origin] }
       : undefined,
   });
-  return new Promise((resolve) => {
-    const server = app.listen(startup.env.PORT, () => {
-      logger.info({ port: startup.env.PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off' }, 'webhook API listening');
-      resolve(server);
-    });
-  });
+  const webhook = await listen(webhookApp, { port: env.PORT, timeouts: webhookListenerTimeouts });
+  const ops = await listen(opsApp, { port: env.OPS_PORT, host: env.OPS_HOST, timeouts: opsListenerTimeouts });
+  logger.info({ port: env.PORT }, 'webhook API listening');
+  logger.info(
+    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', auth: env.OPS_AUTH_TOKEN ? 'bearer' : 'none' },
+    'ops API listening',
+  );
+  return { webhook, ops };
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

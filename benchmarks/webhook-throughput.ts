@@ -6,7 +6,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { createApiApp } from '../api/app.js';
+import { createWebhookApp } from '../api/webhook-app.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../freshchat/webhook-events.js';
 import { parseWebhookPublicKey } from '../freshchat/webhook-signature.js';
@@ -23,7 +23,7 @@ import { searchAttributes } from '../workflows/search-attributes.js';
  *   Temporal (same workflow type, task queue, input, signal, search attributes, data
  *   converter), into fresh workflow ids, no worker.
  * - product: signed customer `message_create` webhooks POSTed over loopback HTTP to the real
- *   API (createApiApp: signature check, JSON and schema parse, signal-with-start, JSON logs
+ *   API (createWebhookApp: signature check, JSON and schema parse, signal-with-start, JSON logs
  *   to a discarding sink), each into a fresh conversation.
  * - API alone: the same webhooks against the same API with Temporal stubbed out
  *   (signal-with-start resolves at once): the API's own cost per request and its ceiling.
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     // Freshchat's side: an RSA key pair, the public key as the admin page shows it.
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const publicKeyOneLine = `-----BEGIN RSA PUBLIC KEY----- ${publicKey.export({ format: 'der', type: 'spki' }).toString('base64')} -----END RSA PUBLIC KEY-----`;
-    const app = createApiApp({
+    const app = createWebhookApp({
       client,
       taskQueue,
       webhookKey: parseWebhookPublicKey(publicKeyOneLine),
@@ -95,8 +95,12 @@ async function main(): Promise<void> {
 
     // The same API with Temporal stubbed out (signal-with-start resolves at once): the API's own
     // cost — HTTP, signature, parsing, logging — and its ceiling on this machine.
-    const stubClient = { withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(), workflow: { signalWithStart: async () => ({}) } };
-    const stubApp = createApiApp({
+    const stubClient = {
+      withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
+      withAbortSignal: <R>(_signal: AbortSignal, fn: () => Promise<R>) => fn(),
+      workflow: { signalWithStart: async () => ({}) },
+    };
+    const stubApp = createWebhookApp({
       client: stubClient as unknown as Client,
       taskQueue,
       webhookKey: parseWebhookPublicKey(publicKeyOneLine),

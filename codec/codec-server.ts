@@ -1,14 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { bearerAuth } from '../lib/bearer-auth.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 
 export interface CodecRouterOptions {
   /** The codec the workers use (normally an AesGcmPayloadCodec). */
   codec: PayloadCodec;
-  /** When set, every request except a CORS preflight needs `Authorization: Bearer <authToken>`. */
-  authToken?: string;
+  /**
+   * When any is set, every request except a CORS preflight needs `Authorization: Bearer <token>`
+   * with one of them (the ops listener passes OPS_AUTH_TOKEN and CODEC_AUTH_TOKEN).
+   */
+  authTokens?: Array<string | undefined>;
   /** Browser origins (e.g. the Web UI's `http://localhost:8233`) allowed to call the codec endpoints. */
   allowedOrigins: string[];
   /** When set, only requests whose X-Namespace header is in this list are served. */
@@ -53,8 +56,6 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
   const logger = options.logger ?? createLogger('codec-server');
   const allowedOrigins = new Set(options.allowedOrigins.map(normalizeOrigin));
   const allowedNamespaces = options.allowedNamespaces ? new Set(options.allowedNamespaces) : undefined;
-  // Compare digests: equal lengths for timingSafeEqual, and the token's length does not leak either.
-  const authTokenDigest = options.authToken ? sha256(options.authToken) : undefined;
 
   const router = express.Router();
 
@@ -87,13 +88,7 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
     next();
   };
 
-  const authenticate = (req: Request, res: Response, next: NextFunction): void => {
-    if (authTokenDigest === undefined) return next();
-    const token = /^Bearer +(\S+) *$/i.exec(req.get('Authorization') ?? '')?.[1];
-    if (token !== undefined && timingSafeEqual(sha256(token), authTokenDigest)) return next();
-    res.set('WWW-Authenticate', 'Bearer realm="codec"');
-    sendError(res, 401, 'a valid Authorization: Bearer <CODEC_AUTH_TOKEN> header is required');
-  };
+  const authenticate = bearerAuth(options.authTokens ?? [], 'codec', 'OPS_AUTH_TOKEN or CODEC_AUTH_TOKEN');
 
   const checkNamespace = (req: Request, res: Response, next: NextFunction): void => {
     if (allowedNamespaces === undefined) return next();
@@ -197,10 +192,6 @@ function base64(bytes: Uint8Array | null | undefined): string {
 
 function sendError(res: Response, status: number, error: string): void {
   res.status(status).json({ error });
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }
 
 /** Origins compare without a trailing slash, as browsers send them. */

@@ -52,12 +52,18 @@ const ApiSchema = z.object({
   FRESHCHAT_WEBHOOK_PUBLIC_KEY: required('FRESHCHAT_WEBHOOK_PUBLIC_KEY'),
   PORT: z.coerce.number({ message: 'PORT must be a port number' }).int().min(0).max(65535).default(3000),
   CODEC_AUTH_TOKEN: z.string().trim().optional(),
-  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  OPS_PORT: z.coerce.number({ message: 'OPS_PORT must be a port number' }).int().min(0).max(65535).optional(),
+  OPS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  OPS_AUTH_TOKEN: z.string().trim().optional(),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  NODE_ENV: z.string().trim().optional(),
 });
 
 export type Env = Record<string, string | undefined>;
 export type WorkerEnv = z.infer<typeof WorkerSchema>;
-export type ApiEnv = z.infer<typeof ApiSchema>;
+type ApiSettings = z.infer<typeof ApiSchema>;
+/** OPS_PORT is always resolved (default PORT + 1). */
+export type ApiEnv = ApiSettings & { OPS_PORT: number };
 
 export function loadWorkerEnv(env: Env = process.env): WorkerEnv {
   return parse(WorkerSchema, env, (value, problems) => {
@@ -72,7 +78,35 @@ export function loadWorkerEnv(env: Env = process.env): WorkerEnv {
 }
 
 export function loadApiEnv(env: Env = process.env): ApiEnv {
-  return parse(ApiSchema, env, (value, problems) => checkEncryption(value, problems));
+  const parsed = parse(ApiSchema, env, (value, problems) => {
+    checkEncryption(value, problems);
+    checkOpsListener(value, problems);
+  });
+  return { ...parsed, OPS_PORT: opsPortOf(parsed) };
+}
+
+/** The ops listener's port: OPS_PORT, else the one after PORT (PORT=0, tests: any free port). */
+function opsPortOf(value: Pick<ApiSettings, 'PORT' | 'OPS_PORT'>): number {
+  return value.OPS_PORT ?? (value.PORT === 0 ? 0 : value.PORT + 1);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The ops listener decrypts customer messages: beyond loopback in production, only with a token. */
+function checkOpsListener(value: Partial<ApiSettings>, problems: string[]): void {
+  const port = value.PORT ?? 3000;
+  if (value.OPS_PORT !== undefined && value.OPS_PORT !== 0 && value.OPS_PORT === port) {
+    problems.push(`OPS_PORT must differ from PORT (both are ${port}): the ops listener is separate from the webhook`);
+  }
+  const host = value.OPS_HOST ?? '127.0.0.1';
+  if (value.NODE_ENV === 'production' && !isLoopbackHost(host) && !value.OPS_AUTH_TOKEN) {
+    problems.push(
+      `OPS_AUTH_TOKEN is required in production when OPS_HOST (${host}) is not a loopback address: the ops listener serves the codec, which decrypts customer messages`,
+    );
+  }
 }
 
 function checkEncryption(value: z.infer<typeof EncryptionSchema>, problems: string[]): void {

@@ -5,7 +5,7 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../codec/encryption-keys.js';
 import { AiProviderError } from '../ai/provider.js';
 import { createProvider, loadApiStartup, loadDotEnv, loadWorkerStartup, type ApiStartup, type WorkerStartup } from '../config/startup.js';
-import { ConfigError, type Env } from '../config/env.js';
+import { ConfigError, isLoopbackHost, type Env } from '../config/env.js';
 import { FreshchatApiError, FreshchatClient } from '../freshchat/client.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { connectClient, indexedValueTypeOf, temporalConnectConfig } from '../lib/temporal.js';
@@ -122,6 +122,14 @@ interface TemporalContext {
 }
 
 const setting = (env: Env, name: string): string | undefined => env[name]?.trim() || undefined;
+
+/** Where the CLI reaches the codec server: the ops listener (OPS_PORT, default PORT + 1). */
+function opsCodecEndpoint(env: Env): string {
+  const port = Number(setting(env, 'PORT') ?? 3000);
+  const host = setting(env, 'OPS_HOST') ?? '127.0.0.1';
+  const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${setting(env, 'OPS_PORT') ?? port + 1}/codec`;
+}
 const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -205,7 +213,9 @@ export function createDoctor(env: Env = process.env): Doctor {
         if (!api.ok) {
           return { ok: false, detail: `${plural(api.problems.length, 'problem')}:\n${api.problems.map((p) => `- ${p}`).join('\n')}`, fix: 'fix these settings in the webhook API\'s environment or .env (see .env.example); the API refuses to start until then' };
         }
-        return { ok: true, detail: `port ${api.value.env.PORT}, task queue ${api.value.env.TEMPORAL_TASK_QUEUE}, encryption ${api.value.encryptionKeys ? 'on' : 'off'}` };
+        const e = api.value.env;
+        const opsAuth = e.OPS_AUTH_TOKEN ? 'token required' : isLoopbackHost(e.OPS_HOST) ? 'no token, loopback only' : 'no token (set OPS_AUTH_TOKEN: the ops listener is reachable beyond this machine)';
+        return { ok: true, detail: `webhook port ${e.PORT}, ops listener ${e.OPS_HOST}:${e.OPS_PORT} (${opsAuth}), task queue ${e.TEMPORAL_TASK_QUEUE}, encryption ${api.value.encryptionKeys ? 'on' : 'off'}` };
       },
     },
     {
@@ -388,7 +398,7 @@ export function createDoctor(env: Env = process.env): Doctor {
           detail: `${plural(total, 'running conversation')} recorded a permanent Freshchat refusal (activity:status):\n${lines.join('\n')}`,
           fix: [
             '401: the token (see the Freshchat check); 403: the AI agent lacks access to that conversation, channel or group; 404: the conversation or agent is gone.',
-            `See one in full: temporal workflow query ${cliFlags} --workflow-id <id> --type state --codec-endpoint http://localhost:${setting(env, 'PORT') ?? '3000'}/codec`,
+            `See one in full: temporal workflow query ${cliFlags} --workflow-id <id> --type state --codec-endpoint ${opsCodecEndpoint(env)}`,
             `Once fixed, hand it to a rep: temporal workflow signal ${cliFlags} --workflow-id <id> --name forceHandoff --input '{"reason":"Freshchat refused a call"}'`,
           ].join('\n'),
         };

@@ -1,6 +1,4 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +9,9 @@ import { stringify } from 'yaml';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../../codec/encryption-keys.js';
-import { createApiApp } from '../../api/app.js';
+import { listen, opsListenerTimeouts, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
+import { createOpsApp } from '../../api/ops-app.js';
+import { createWebhookApp } from '../../api/webhook-app.js';
 import { createAiProvider, type AiProvider, type AiProviderConfig } from '../../ai/provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
@@ -40,6 +40,8 @@ export interface SystemOptions {
   handoffGroupId?: string;
   /** false = the test starts its own worker (e.g. as a child process). */
   startWorker?: boolean;
+  /** The webhook's body limit (default 64 KiB here; production's default is 1 MiB). */
+  maxBodyBytes?: number;
 }
 
 /** Writes a settings file with test-friendly durations (seconds, not minutes). */
@@ -67,7 +69,10 @@ export interface TestSystem {
   server: TestServer;
   sandbox: Sandbox;
   client: Client;
+  /** The public listener: the webhook. */
   apiUrl: string;
+  /** The ops listener: codec server, contacts. */
+  opsUrl: string;
   taskQueue: string;
   settings: AssistantSettings;
   settingsPath: string;
@@ -87,18 +92,22 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
   const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
 
-  const app = createApiApp({
+  const webhookApp = createWebhookApp({
     client,
     taskQueue,
     webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
-    maxBodyBytes: 64 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    logger: createLogger('api', capturedLogs),
+  });
+  const opsApp = createOpsApp({
+    client,
     logger: createLogger('api', capturedLogs),
     codec: encryptionKeys ? { codec: new AesGcmPayloadCodec(encryptionKeys), allowedOrigins: [server.uiUrl] } : undefined,
   });
-  const http: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const http = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
+  const opsHttp = await listen(opsApp, { port: 0, host: '127.0.0.1', timeouts: opsListenerTimeouts });
+  const apiUrl = urlOf(http);
+  const opsUrl = urlOf(opsHttp);
   sandbox.setWebhookUrl(`${apiUrl}/webhooks/freshchat`);
 
   let worker: Worker | undefined;
@@ -108,6 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     sandbox,
     client,
     apiUrl,
+    opsUrl,
     taskQueue,
     settings,
     settingsPath,
@@ -138,6 +148,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async close() {
       await system.stopWorker();
       await new Promise((r) => http.close(r));
+      await new Promise((r) => opsHttp.close(r));
       await sandbox.close();
     },
   };

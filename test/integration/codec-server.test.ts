@@ -126,7 +126,7 @@ describe('codec server (HTTP)', function () {
 
   describe('CORS', () => {
     it('answers a preflight from an allowed origin', async () => {
-      const baseUrl = await startServer({ authToken: 'secret-token' });
+      const baseUrl = await startServer({ authTokens: ['secret-token'] });
       const answer = await call(baseUrl, 'OPTIONS', '/codec/decode', {
         headers: {
           Origin: uiOrigin,
@@ -165,7 +165,7 @@ describe('codec server (HTTP)', function () {
 
   describe('bearer token', () => {
     it('is required when set: 401 without or with a wrong one, 200 with it', async () => {
-      const baseUrl = await startServer({ authToken: 'secret-token' });
+      const baseUrl = await startServer({ authTokens: ['secret-token'] });
       const body = jsonPayloads(['x']);
 
       const without = await postJson(baseUrl, '/codec/encode', body, { Origin: uiOrigin });
@@ -259,7 +259,7 @@ describe('codec server (HTTP)', function () {
   });
 
   it('leaves other routes of the app alone', async () => {
-    const baseUrl = await startServer({ authToken: 'secret-token' });
+    const baseUrl = await startServer({ authTokens: ['secret-token'] });
     const health = await call(baseUrl, 'GET', '/health');
     expect(health.status).to.equal(200);
     expect(health.body).to.deep.equal({ ok: true });

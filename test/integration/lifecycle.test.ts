@@ -212,7 +212,7 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(contactA).to.equal(contactB);
       expect(contactA).not.to.include('@');
       const listed = await eventually(async () => {
-        const res = await fetch(`${system.apiUrl}/contacts/${contactA}/conversations`);
+        const res = await fetch(`${system.opsUrl}/contacts/${contactA}/conversations`);
         const body = (await res.json()) as { conversations: Array<{ conversationId: string }> };
         return body.conversations.length === 2 && body;
       }, 'both conversations listed for the contact');

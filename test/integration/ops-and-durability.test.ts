@@ -40,7 +40,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
 
     /** Exactly the commands the README documents, with the codec server for readable payloads. */
     async function temporal(...args: string[]): Promise<string> {
-      const { stdout } = await run(system.server.cliPath, [...args, '--address', system.server.address, '--namespace', 'default', '--codec-endpoint', `${system.apiUrl}/codec`], { timeout: 30_000 });
+      const { stdout } = await run(system.server.cliPath, [...args, '--address', system.server.address, '--namespace', 'default', '--codec-endpoint', `${system.opsUrl}/codec`], { timeout: 30_000 });
       return stdout;
     }
 

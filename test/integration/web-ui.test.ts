@@ -12,7 +12,9 @@ import type { Browser } from 'playwright-core';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
 import { createDataConverter, encryptedFailureConverterPath } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
-import { createApiApp } from '../../api/app.js';
+import { listen, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
+import { createOpsApp } from '../../api/ops-app.js';
+import { createWebhookApp } from '../../api/webhook-app.js';
 import { createAiProvider } from '../../ai/provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
@@ -33,10 +35,10 @@ const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-f
 
 /**
  * The Temporal Web UI, in headless Chromium, shows a conversation's payloads decrypted by the
- * product's codec server (`/codec` on the webhook API), while the server stores only ciphertext.
+ * product's codec server (`/codec` on the ops listener), while the server stores only ciphertext.
  *
  * This needs its own dev server: the Web UI must be started with `--ui-codec-endpoint`, which the
- * shared test server is not. The codec endpoint's port is fixed first (the API listens before the
+ * shared test server is not. The ops listener's port is fixed first (it listens before the
  * server exists: only the browser calls the codec).
  */
 describe('Temporal Web UI with the codec server (headless Chromium, own dev server)', function () {
@@ -44,6 +46,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
 
   let env: TestWorkflowEnvironment | undefined;
   let http: Server | undefined;
+  let webhookHttp: Server | undefined;
   let sandbox: Sandbox | undefined;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -65,8 +68,8 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     const keys = parseEncryptionKeys(testEncryptionKeySetting);
     const dataConverter = createDataConverter(keys);
 
-    // 1. The API's port, fixed before the dev server starts; the app is plugged in once a client exists.
-    let app: ReturnType<typeof createApiApp> | undefined;
+    // 1. The ops listener's port, fixed before the dev server starts; the app is plugged in once a client exists.
+    let app: ReturnType<typeof createOpsApp> | undefined;
     http = createServer((req, res) => {
       if (req.url?.startsWith('/codec/decode') && req.method === 'POST') {
         decodeRequests.push({ origin: req.headers.origin, namespace: req.headers['x-namespace'] as string | undefined });
@@ -75,24 +78,25 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       res.writeHead(503).end();
     });
     await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
-    const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const opsUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
     // 2. The dev server whose Web UI calls that codec endpoint.
-    ({ env, cliPath, uiUrl } = await startLocalTestEnvironment(['--ui-codec-endpoint', `${apiUrl}/codec`]));
+    ({ env, cliPath, uiUrl } = await startLocalTestEnvironment(['--ui-codec-endpoint', `${opsUrl}/codec`]));
     client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
 
-    // 3. Sandbox, API (codec server without a token: the local UI cannot send one), worker.
+    // 3. Sandbox, the ops app (codec server without a token: the local UI cannot send one), the webhook, worker.
     const settings = loadAssistantSettings(writeTestSettings());
     sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
-    app = createApiApp({
+    app = createOpsApp({ client, logger: createLogger('api', capturedLogs), codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
+    const webhookApp = createWebhookApp({
       client,
       taskQueue: webUiTaskQueue,
       webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
       maxBodyBytes: 64 * 1024,
       logger: createLogger('api', capturedLogs),
-      codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] },
     });
-    sandbox.setWebhookUrl(`${apiUrl}/webhooks/freshchat`);
+    webhookHttp = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
+    sandbox.setWebhookUrl(`${urlOf(webhookHttp)}/webhooks/freshchat`);
     const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: encryptedFailureConverterPath, logger: quietBundlerLogger });
     worker = await createConversationWorker({
       connection: env.nativeConnection,
@@ -121,6 +125,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     }
     await sandbox?.close();
     if (http) await new Promise((resolve) => http!.close(resolve));
+    if (webhookHttp) await new Promise((resolve) => webhookHttp!.close(resolve));
     await env?.teardown();
   });
 

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { createApiApp } from '../../api/app.js';
+import { createWebhookApp } from '../../api/webhook-app.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { conversationWorkflowId } from '../../workflows/messages.js';
@@ -37,7 +37,7 @@ function customerMessage(conversationId: string, text = 'Where is my order?') {
   };
 }
 
-async function listen(app: ReturnType<typeof createApiApp>): Promise<{ url: string; close: () => Promise<void> }> {
+async function listen(app: ReturnType<typeof createWebhookApp>): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -53,7 +53,7 @@ describe('webhook API (real HTTP, real signatures, real Temporal)', function () 
     this.timeout(600_000);
     const server = await testServer();
     client = new Client({ connection: server.env.connection, namespace: server.namespace });
-    api = await listen(createApiApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs) }));
+    api = await listen(createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs) }));
   });
   after(() => api?.close());
 
@@ -156,7 +156,7 @@ describe('webhook API (real HTTP, real signatures, real Temporal)', function () 
   it('answers 503 when Temporal cannot be reached, so Freshchat retries', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     const down = await listen(
-      createApiApp({ client: unreachable, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs), temporalDeadlineMs: 1500 }),
+      createWebhookApp({ client: unreachable, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs), temporalDeadlineMs: 1500 }),
     );
     try {
       const body = JSON.stringify(customerMessage(randomUUID()));
