@@ -11,6 +11,7 @@ import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/pr
 import { detectLanguage } from '../ai/language.js';
 import { boundCustomerText } from '../rules/text.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
+import { aiFailureType, aiProviderFailureType, isFreshchatFailureType } from './failure-types.js';
 import { toTemporalFailure } from './freshchat-activities.js';
 
 export interface AssistantActivityDeps {
@@ -56,6 +57,13 @@ export interface AiTurnOutcome {
 
 /** The most transcript an AI turn reads: a bound on prompt size, not on history. */
 const transcriptLimit = 50;
+
+/**
+ * The AI gets this many attempts. The activity as a whole runs with Freshchat's retry policy
+ * (it reads the transcript from Freshchat, whose 5xx deserve the same patience everywhere),
+ * so AI failures are made final here, at the AI's own limit.
+ */
+export const aiAttempts = 3;
 
 export function createAssistantActivities(deps: AssistantActivityDeps) {
   const { provider, client, settings, logger } = deps;
@@ -127,7 +135,9 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
           logger.info({ conversationId: request.conversationId }, 'AI turn cancelled');
           throw new CancelledFailure('AI turn cancelled: a human took over');
         }
-        throw toAiFailure(error);
+        // Freshchat's failures (reading the transcript) keep Freshchat's retries and type.
+        if (error instanceof ApplicationFailure && isFreshchatFailureType(error.type)) throw error;
+        throw toAiFailure(error, context.info.attempt);
       } finally {
         clearInterval(heartbeat);
       }
@@ -137,16 +147,22 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
 
 export type AssistantActivities = ReturnType<typeof createAssistantActivities>;
 
-function toAiFailure(error: unknown): unknown {
+/** Every failure of the AI itself (provider errors, invalid decisions, bugs) is final from attempt `aiAttempts` on. */
+function toAiFailure(error: unknown, attempt: number): ApplicationFailure {
+  const lastAttempt = attempt >= aiAttempts;
   if (error instanceof AiProviderError) {
     const { retryable, retryAfterMs, status, code } = error.options;
-    if (!retryable) return ApplicationFailure.nonRetryable(error.message, 'AiProviderError', { status, code });
     return ApplicationFailure.create({
       message: error.message,
-      type: 'AiProviderError',
+      type: aiProviderFailureType,
       details: [{ status, code }],
-      nextRetryDelay: retryAfterMs !== undefined ? Math.max(retryAfterMs, 100) : undefined,
+      nonRetryable: !retryable || lastAttempt,
+      nextRetryDelay: retryable && !lastAttempt && retryAfterMs !== undefined ? Math.max(retryAfterMs, 100) : undefined,
     });
   }
-  return error;
+  return ApplicationFailure.create({
+    message: error instanceof Error ? error.message : String(error),
+    type: aiFailureType,
+    nonRetryable: lastAttempt,
+  });
 }

@@ -7,9 +7,12 @@ import { createHash } from 'node:crypto';
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { FreshchatApiError, type FreshchatClient, type FreshchatMessage } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
+import { freshchatPermanentFailureType, freshchatTransientFailureType } from './failure-types.js';
 import type { Sentiment } from '../lib/decision.js';
 import type { RuleName } from '../rules/handoff-rules.js';
 import { customerMessage } from '../rules/customer-messages.js';
+import { boundCustomerText } from '../rules/text.js';
+import { describeMessageParts } from '../freshchat/webhook-events.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { ResolutionKind } from '../workflows/messages.js';
 
@@ -38,6 +41,17 @@ export interface LostOwnership {
 }
 export type PostOutcome = { posted: true; messageId: string } | ({ posted: false } & LostOwnership);
 
+/** A customer message read back from Freshchat, shaped like the webhook's event. */
+export interface UnansweredCustomerMessage {
+  eventId: string;
+  at: string;
+  userId: string;
+  text: string;
+}
+
+/** The most unanswered messages one reconciliation takes. */
+const maxReconciledMessages = 20;
+
 export type CustomerNoticeKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
 
 export interface NoteContent {
@@ -52,8 +66,6 @@ export interface NoteContent {
   resolutionKind?: ResolutionKind;
 }
 
-/** Failure type the workflow recognises as "Freshchat refused for good; record it, don't loop". */
-export const freshchatPermanentFailureType = 'FreshchatPermanentError';
 
 export function createFreshchatActivities(deps: FreshchatActivityDeps) {
   const { client, logger } = deps;
@@ -188,6 +200,24 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return postOnce(input.conversationId, text, 'private', input.notBefore);
     },
 
+    /**
+     * The customer's messages since `since` that no agent (the AI or a rep) has answered yet:
+     * the ones after the latest agent message, oldest first. The workflow takes those it has
+     * not seen, which catches events Freshchat gave up delivering (e.g. while Temporal was down).
+     */
+    async readUnansweredCustomerMessages(input: { conversationId: string; since: string }): Promise<UnansweredCustomerMessage[]> {
+      const recent = await freshchatCall(() => client.listRecentMessages(input.conversationId, input.since, 100)); // newest first
+      const unanswered: UnansweredCustomerMessage[] = [];
+      for (const m of recent) {
+        const type = m.message_type ?? 'normal';
+        if (m.actor_type === 'agent' && type === 'normal') break;
+        if (m.actor_type !== 'user' || type !== 'normal') continue;
+        unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts((m.message_parts ?? []) as Parameters<typeof describeMessageParts>[0])) });
+        if (unanswered.length >= maxReconciledMessages) break;
+      }
+      return unanswered.reverse();
+    },
+
     async resolveInFreshchat(conversationId: string): Promise<void> {
       await freshchatCall(() => client.updateConversation(conversationId, { status: 'resolved' }));
     },
@@ -235,6 +265,7 @@ const ruleLabels: Record<RuleName, string> = {
   ops_signal: 'ops intervention',
   ai_decision: "the AI's own decision",
   customer_inactive: 'customer inactive',
+  freshchat_failure: 'Freshchat unavailable',
 };
 
 export function renderNote(note: NoteContent, traceUrl: string): string {
@@ -268,7 +299,7 @@ export function toTemporalFailure(error: unknown): unknown {
   if (error.retryable) {
     return ApplicationFailure.create({
       message: error.message,
-      type: 'FreshchatTransientError',
+      type: freshchatTransientFailureType,
       details: [details],
       nextRetryDelay: error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, 100) : undefined,
     });

@@ -46,7 +46,7 @@ const iso6391To3: Record<string, string> = Object.fromEntries([
  * time stays linear: a pattern like `\S+@\S+` backtracks quadratically over one long run
  * of non-space characters (a pasted base64 image).
  */
-function wordsOf(text: string): string {
+export function languageWords(text: string): string {
   return text
     .split(/\s+/)
     .filter((token) => !token.includes('@') && !/https?:\/\//i.test(token))
@@ -65,7 +65,7 @@ function toIso6391(code: string): string | undefined {
 }
 
 export function detectLanguage(text: string, fallback: string, options: DetectLanguageOptions = {}): string {
-  const words = wordsOf(cutText(text, languageSampleChars));
+  const words = languageWords(cutText(text, languageSampleChars));
   if (countLetters(words) < minLetters) return fallback;
 
   const only = options.only?.map((code) => iso6391To3[code.split('-')[0]!.toLowerCase()]).filter((c): c is string => !!c);

@@ -89,19 +89,19 @@ export class FreshchatClient {
     return this.call('GET', 'accounts/configuration');
   }
 
-  getConversation(conversationId: string): Promise<FreshchatConversation> {
-    return this.call('GET', `conversations/${encodeURIComponent(conversationId)}`);
+  async getConversation(conversationId: string): Promise<FreshchatConversation> {
+    return this.call('GET', `conversations/${pathSegment(conversationId)}`);
   }
 
-  updateConversation(conversationId: string, update: ConversationUpdate): Promise<FreshchatConversation> {
-    return this.call('PUT', `conversations/${encodeURIComponent(conversationId)}`, update);
+  async updateConversation(conversationId: string, update: ConversationUpdate): Promise<FreshchatConversation> {
+    return this.call('PUT', `conversations/${pathSegment(conversationId)}`, update);
   }
 
-  postMessage(
+  async postMessage(
     conversationId: string,
     message: { text: string; messageType: 'normal' | 'private'; agentId: string },
   ): Promise<FreshchatMessage> {
-    return this.call('POST', `conversations/${encodeURIComponent(conversationId)}/messages`, {
+    return this.call('POST', `conversations/${pathSegment(conversationId)}/messages`, {
       message_parts: [{ text: { content: message.text } }],
       message_type: message.messageType,
       actor_type: 'agent',
@@ -116,7 +116,7 @@ export class FreshchatClient {
   async listRecentMessages(conversationId: string, since: string, limit: number, signal?: AbortSignal): Promise<FreshchatMessage[]> {
     const messages: FreshchatMessage[] = [];
     let path: string | undefined =
-      `conversations/${encodeURIComponent(conversationId)}/messages?items_per_page=50&from_time=${encodeURIComponent(since)}`;
+      `conversations/${pathSegment(conversationId)}/messages?items_per_page=50&from_time=${encodeURIComponent(since)}`;
     while (path && messages.length < limit) {
       const page: { messages?: FreshchatMessage[]; link?: { href?: string } } = await this.call('GET', path, undefined, signal);
       messages.push(...(page.messages ?? []));
@@ -129,12 +129,12 @@ export class FreshchatClient {
       .slice(0, limit);
   }
 
-  getUser(userId: string): Promise<FreshchatUser> {
-    return this.call('GET', `users/${encodeURIComponent(userId)}`);
+  async getUser(userId: string): Promise<FreshchatUser> {
+    return this.call('GET', `users/${pathSegment(userId)}`);
   }
 
-  getAgent(agentId: string): Promise<FreshchatAgent> {
-    return this.call('GET', `agents/${encodeURIComponent(agentId)}`);
+  async getAgent(agentId: string): Promise<FreshchatAgent> {
+    return this.call('GET', `agents/${pathSegment(agentId)}`);
   }
 
   /** No email filter exists: page through every agent (shared/freshchat-api.md). */
@@ -179,6 +179,18 @@ function toFreshchatApiError(error: unknown, method: string, path: string): Fres
     return new FreshchatApiError(`Freshchat ${where} failed: ${error.code}`, undefined, error.code, undefined);
   }
   return new FreshchatApiError(`Freshchat ${where} failed: ${(error as Error).message}`, undefined, 'UNKNOWN', undefined);
+}
+
+/**
+ * An id as one URL path segment. Percent-encoding keeps `/`, `?` and `#` inside the segment,
+ * but `.` and `..` stay dot segments that URL parsing resolves (`conversations/..` is the
+ * API root), so they are refused before any request carries the token.
+ */
+export function pathSegment(id: string): string {
+  if (id === '' || id === '.' || id === '..' || id.length > 256) {
+    throw new FreshchatApiError('refused to call Freshchat: an id is empty, a dot segment or too long', 400, 'INVALID_ID', undefined);
+  }
+  return encodeURIComponent(id);
 }
 
 /** `Retry-After` is integer seconds or an HTTP date. */

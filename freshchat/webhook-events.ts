@@ -9,6 +9,17 @@ import type { ConversationEvent } from '../workflows/messages.js';
 const id = z.string().min(1).max(200);
 const optionalId = z.string().max(200).optional().default('');
 
+/**
+ * Ids the worker places into Freshchat URLs (conversation, user, agent). Freshchat's are
+ * UUIDs, hex, digits or `_`-joined composites of those; anything else — `..`, a slash, a lone
+ * surrogate — is refused here, before any workflow exists, so it can never steer a request
+ * that carries the API token.
+ */
+export const freshchatIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+const idMessage = 'must be a Freshchat id (letters, digits, - and _, at most 128)';
+const urlId = z.string().regex(freshchatIdPattern, idMessage);
+const optionalUrlId = z.union([z.literal(''), urlId]).optional().default('');
+
 const MessagePartSchema = z
   .object({
     text: z.object({ content: z.string() }).partial().optional(),
@@ -26,19 +37,25 @@ const MessagePartSchema = z
 const MessageSchema = z
   .object({
     id,
-    conversation_id: id,
+    conversation_id: urlId,
     actor_type: z.string().max(50),
     actor_id: optionalId,
-    user_id: optionalId,
+    user_id: optionalUrlId,
     message_type: z.string().max(50).optional(),
     message_parts: z.array(MessagePartSchema).max(100).optional(),
     msg_parts: z.array(MessagePartSchema).max(100).optional(),
     created_time: z.string().max(100).optional(),
     botsPrivateNote: z.boolean().optional(),
   })
-  .loose();
+  .loose()
+  // A customer's or agent's id is looked up in Freshchat; a bot's or the system's is not.
+  .superRefine((m, ctx) => {
+    if ((m.actor_type === 'user' || m.actor_type === 'agent') && m.actor_id !== '' && !freshchatIdPattern.test(m.actor_id)) {
+      ctx.addIssue({ code: 'custom', path: ['actor_id'], message: idMessage });
+    }
+  });
 
-const ConversationRefSchema = z.object({ conversation_id: id }).loose();
+const ConversationRefSchema = z.object({ conversation_id: urlId }).loose();
 
 const AssignmentSchema = z
   .object({

@@ -21,7 +21,8 @@ export type RuleName =
   | 'lost_ownership_race'
   | 'ops_signal'
   | 'ai_decision'
-  | 'customer_inactive';
+  | 'customer_inactive'
+  | 'freshchat_failure';
 
 /**
  * The first configured phrase found in `text` as whole words, ignoring case and accents

@@ -25,7 +25,9 @@ import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../activ
 import type { ContactActivities } from '../activities/contact-activities.js';
 import type { CustomerNoticeKind, FreshchatActivities, LostOwnership, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../lib/decision.js';
+import { freshchatPermanentFailureType, isFreshchatFailureType } from '../activities/failure-types.js';
 import { detectLanguage } from '../ai/language.js';
+import { boundCustomerText } from '../rules/text.js';
 import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../rules/handoff-rules.js';
 import { describeOpening, officeHoursAt } from '../rules/office-hours.js';
 import { Conversation, type Deadline } from './conversation.js';
@@ -45,17 +47,23 @@ import {
 } from './messages.js';
 import { searchAttributes } from './search-attributes.js';
 
+/** 429 and 5xx are retried (Retry-After honoured by the activity); permanent 4xx are not. */
+const freshchatRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 } as const;
+
 const freshchat = proxyActivities<FreshchatActivities>({
   startToCloseTimeout: '20 seconds',
-  // 429 and 5xx are retried (Retry-After honoured by the activity); permanent 4xx are not.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+  retry: freshchatRetry,
 });
 
+/**
+ * The AI turn reads the transcript from Freshchat, so it runs with Freshchat's retry policy;
+ * the activity makes the AI's own failures final at its third attempt (aiAttempts).
+ */
 const assistant = proxyActivities<AssistantActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+  retry: freshchatRetry,
 });
 
 const contacts = proxyActivities<ContactActivities>({
@@ -65,6 +73,10 @@ const contacts = proxyActivities<ContactActivities>({
 
 /** Hard cap next to the server's suggestion, so history never nears its limits. */
 const maxHistoryEvents = 10_000;
+/** Freshchat still failing after all its retries: the AI turn is tried again this much later. */
+const freshchatOutageRetryMs = 5 * 60 * 1000;
+/** A new run looks this far back for customer messages nobody answered (events Freshchat gave up on). */
+const reconcileLookbackMs = 24 * 60 * 60 * 1000;
 
 /** Workflow time: the sandbox makes Date.now() the deterministic time of the current workflow task. */
 const now = (): number => Date.now();
@@ -114,6 +126,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   if (!input.carried) conversation.view.language = policy.defaultLanguage;
   const timings = { quietWindowMs: policy.quietWindowMs, inactivityMs: policy.inactivityMs, nudge: policy.nudge };
   publishSearchAttributes();
+  // A new run may start for a conversation whose earlier events never arrived.
+  if (!input.carried) await takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
 
   for (;;) {
     while (inbox.length > 0) await handle(inbox.shift()!);
@@ -212,13 +226,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   }
 
   async function onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
+    // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
+    const text = boundCustomerText(event.text);
     // Freshchat reopens a resolved conversation when the customer writes again.
     if (conversation.state === 'resolved') conversation.startSession(freshchatTime(event.at));
-    conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: event.text }, event.at);
+    conversation.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text }, event.at);
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
     if (conversation.state === 'human') conversation.markAnswered([event.eventId]);
-    // Pure and deterministic; sticky to the language so far, so short messages don't flip it.
-    conversation.view.language = detectLanguage(event.text, conversation.view.language);
+    // Pure, deterministic and linear (it samples the text); sticky to the language so far.
+    conversation.view.language = detectLanguage(text, conversation.view.language);
     if (!conversation.view.contactId && event.userId) {
       const contact = await freshchatStep('identifyContact', () => freshchat.identifyContact(event.userId));
       if (contact) conversation.view.contactId = contact.contactId;
@@ -231,6 +247,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   async function claimIfOurs(): Promise<void> {
     const owner = await freshchatStep('readConversationOwner', () => freshchat.readConversationOwner(conversationId));
     if (!owner) return;
+    // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
+    if (owner.status === 'resolved') return;
     if (owner.url && owner.url !== freshchatUrl) {
       freshchatUrl = owner.url;
       upsertMemo({ freshchatUrl });
@@ -276,12 +294,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'quiet_window_over':
         return aiTurn();
       case 'nudge_customer': {
+        if (await takeUnseenCustomerMessages(sinceLastAiReply())) return;
         const outcome = await postNotice('nudge');
         if (outcome?.posted) conversation.recordNudge(now());
         else if (outcome) lostOwnership(outcome);
         return;
       }
       case 'resolve_inactive':
+        if (await takeUnseenCustomerMessages(sinceLastAiReply())) return;
         recordDecisionWithoutAi('resolve', 'customer_inactive', 'customer inactive', 'resolved');
         return resolveConversation({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
       case 'office_hours_open': {
@@ -292,6 +312,26 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'close_idle_workflow':
         return;
     }
+  }
+
+  /**
+   * Reconciles with Freshchat: customer messages nobody answered that the workflow has never
+   * seen (their webhooks were lost, e.g. while Temporal was down) join the inbox, ahead of what
+   * is queued, once each. True when there were any.
+   */
+  async function takeUnseenCustomerMessages(since: string): Promise<boolean> {
+    const unanswered = await freshchatStep('readUnansweredCustomerMessages', () => freshchat.readUnansweredCustomerMessages({ conversationId, since }));
+    const queued = new Set(inbox.flatMap((item) => (item.type === 'event' ? [item.event.eventId] : [])));
+    const unseen = (unanswered ?? []).filter((m) => !queued.has(m.eventId) && !conversation.hasSeenEvent(m.eventId));
+    if (unseen.length === 0) return false;
+    log.info('customer messages taken up from Freshchat', { conversationId, count: unseen.length });
+    inbox.unshift(...unseen.map((m): InboxItem => ({ type: 'event', event: { kind: 'customer_message', ...m } })));
+    return true;
+  }
+
+  function sinceLastAiReply(): string {
+    const since = conversation.session.lastAiReplyAt ?? conversation.session.startedAt;
+    return new Date(Date.parse(since) - clockSkewMs).toISOString();
   }
 
   /** Decisions made without asking the AI (timers, ops, lost races), in the same log, so "why?" has one answer. */
@@ -343,6 +383,19 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     } catch (error) {
       if (isCancellation(error)) {
         conversation.recordDecision({ ...base, action: 'reply', rule: 'lost_ownership_race', reason: 'AI turn cancelled: a human may have taken over', outcome: 'dropped' });
+        return;
+      }
+      const failure = failureDetails(error);
+      if (failure && isFreshchatFailureType(failure.type)) {
+        // Freshchat failed, not the AI: no "AI unavailable" handoff (Freshchat could not take it either).
+        recordFreshchatFailure('decideNextStep', failure);
+        if (failure.type === freshchatPermanentFailureType) {
+          conversation.markAnswered(answering);
+          conversation.recordDecision({ ...base, action: 'reply', rule: 'freshchat_failure', reason: 'Freshchat refused the transcript read', outcome: 'failed' });
+        } else {
+          conversation.postponeAiTurn(now() + freshchatOutageRetryMs);
+          conversation.recordDecision({ ...base, action: 'reply', rule: 'freshchat_failure', reason: 'Freshchat unavailable: the AI turn is tried again later', outcome: 'failed' });
+        }
         return;
       }
       log.warn('AI failed after its retries', { conversationId, error: describeFailure(error) });
@@ -472,20 +525,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     try {
       return await run();
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-      const details = (cause?.details?.[0] ?? {}) as { status?: number; code?: string };
-      conversation.recordFailure({
-        at: isoNow(),
-        activity,
-        status: details.status,
-        code: details.code ?? cause?.type ?? 'UNKNOWN',
-        message: cause?.message ?? error.message,
-      });
-      log.error('Freshchat call failed for good', { conversationId, activity, status: details.status, code: details.code });
-      publishSearchAttributes();
+      const failure = failureDetails(error);
+      if (!failure) throw error;
+      recordFreshchatFailure(activity, failure);
       return undefined;
     }
+  }
+
+  function recordFreshchatFailure(activity: string, failure: FailureDetails): void {
+    conversation.recordFailure({ at: isoNow(), activity, status: failure.status, code: failure.code ?? failure.type ?? 'UNKNOWN', message: failure.message });
+    log.error('Freshchat call failed for good', { conversationId, activity, status: failure.status, code: failure.code });
+    publishSearchAttributes();
   }
 
   /** Search attributes change only when their values do, to keep history small. */
@@ -540,6 +590,21 @@ const deadlineSummaries: Record<Deadline['kind'], string> = {
   office_hours_open: 'after hours: wait for office hours to hand off',
   close_idle_workflow: 'nothing to do: wait for the next event',
 };
+
+interface FailureDetails {
+  type?: string;
+  status?: number;
+  code?: string;
+  message: string;
+}
+
+/** What an activity's failure says about itself; undefined when the error is not an activity failure. */
+function failureDetails(error: unknown): FailureDetails | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+  const details = (cause?.details?.[0] ?? {}) as { status?: number; code?: string };
+  return { type: cause?.type ?? undefined, status: details.status, code: details.code, message: cause?.message ?? error.message };
+}
 
 function describeFailure(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return `${error.cause.name}: ${error.cause.message}`;

@@ -46,6 +46,8 @@ export interface SessionMemory {
   ownAssignmentEchoes?: number;
   /** The contact's earlier conversations, summarised; loaded once per session. */
   earlierSummaries?: string[];
+  /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */
+  aiTurnNotBefore?: string;
 }
 
 export interface SessionTimings {
@@ -95,6 +97,10 @@ export class Conversation {
     return this.decisionLog;
   }
 
+  hasSeenEvent(eventId: string): boolean {
+    return this.seenEventIds.includes(eventId);
+  }
+
   /** Webhooks arrive at least once: true the first time an event id is seen. */
   rememberEvent(eventId: string): boolean {
     if (this.seenEventIds.includes(eventId)) {
@@ -142,7 +148,13 @@ export class Conversation {
     this.view.pendingCustomerMessages = 0;
   }
 
+  /** The pending messages get their AI turn no earlier than `at` (Freshchat is down now). */
+  postponeAiTurn(at: number): void {
+    this.session.aiTurnNotBefore = new Date(at).toISOString();
+  }
+
   startTurn(): number {
+    this.session.aiTurnNotBefore = undefined;
     this.session.turn++;
     this.view.counters.turns++;
     return this.session.turn;
@@ -207,7 +219,8 @@ export class Conversation {
     if (this.view.state !== 'ai_active') return idle;
     const candidates: Deadline[] = [idle];
     if (s.pending.length > 0 && s.lastCustomerAt) {
-      candidates.push({ kind: 'quiet_window_over', at: Date.parse(s.lastCustomerAt) + timings.quietWindowMs });
+      const quietOver = Date.parse(s.lastCustomerAt) + timings.quietWindowMs;
+      candidates.push({ kind: 'quiet_window_over', at: Math.max(quietOver, s.aiTurnNotBefore ? Date.parse(s.aiTurnNotBefore) : 0) });
     } else if (s.lastAiReplyAt && (!s.lastCustomerAt || s.lastCustomerAt <= s.lastAiReplyAt)) {
       // The AI answered and the customer has been silent since.
       if (timings.nudge && !s.nudgedAt) {

@@ -587,16 +587,19 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(worker.stdout).to.include('"encryption":"off"');
     });
 
-    it('with a key the API starts and its codec server encrypts under that key id', async () => {
+    it('with a key the API starts and its codec server (on the ops listener only) encrypts under that key id', async () => {
       const key = randomBytes(32).toString('base64');
       const port = await freePort();
-      const env: Record<string, string> = { ...baseEnv, PAYLOAD_ENCRYPTION_KEYS: `prod-1:${key}`, PORT: String(port) };
+      const opsPort = await freePort();
+      const env: Record<string, string> = { ...baseEnv, PAYLOAD_ENCRYPTION_KEYS: `prod-1:${key}`, PORT: String(port), OPS_PORT: String(opsPort) };
       const child = spawn(process.execPath, [join(repoRoot, 'dist', 'api/main.js')], { cwd: env.HOME, env, stdio: ['ignore', 'pipe', 'pipe'] });
       try {
         let stdout = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-        await eventually(async () => stdout.includes('webhook API listening'), 'the API to listen', 30_000);
-        const res = await fetch(`http://127.0.0.1:${port}/codec/encode`, {
+        await eventually(async () => stdout.includes('ops API listening'), 'the API to listen', 30_000);
+        const onPublic = await fetch(`http://127.0.0.1:${port}/codec/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payloads":[]}' });
+        expect(onPublic.status).to.equal(404);
+        const res = await fetch(`http://127.0.0.1:${opsPort}/codec/encode`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
           body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') }] }),
@@ -658,6 +661,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         HOME: cwd,
         TEMPORAL_CLI_PATH: server.cliPath,
         PORT: String(await freePort()),
+        OPS_PORT: String(await freePort()),
         SANDBOX_PORT: String(await freePort()),
         ASSISTANT_SETTINGS: writeTestSettings(),
       };
@@ -670,7 +674,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         expect(parseEncryptionKeys(setting, keyFile).map((k) => k.id)).to.deep.equal(['dev']);
         expect(statSync(keyFile).mode & 0o777).to.equal(0o600);
         // The running API's codec server encrypts with it.
-        expect(await codecKeyIdAt(Number(env.PORT))).to.equal('dev');
+        expect(await codecKeyIdAt(Number(env.OPS_PORT))).to.equal('dev');
         expect(first.stdout()).not.to.include(setting.split(':')[1]!);
       } finally {
         await first.stop();
@@ -680,7 +684,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       const second = await runUntilRunning(cwd, env);
       try {
         expect(second.stdout()).to.include(`Payload encryption: development key loaded at ${keyFile}`);
-        expect(await codecKeyIdAt(Number(env.PORT))).to.equal('dev');
+        expect(await codecKeyIdAt(Number(env.OPS_PORT))).to.equal('dev');
       } finally {
         await second.stop();
       }
