@@ -3,8 +3,9 @@
  * safe to retry: effects that may already have happened on an earlier attempt (a posted
  * message) are looked up before they are done again.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { CONTACT_ID_SECRET_MIN_LENGTH } from '../config/contact-id-secret.js';
 import { FreshchatApiError, type FreshchatClient, type FreshchatMessage } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
 import { freshchatPermanentFailureType, freshchatTransientFailureType } from './failure-types.js';
@@ -23,6 +24,8 @@ export interface FreshchatActivityDeps {
   settings: AssistantSettings;
   /** The workflow's page in the Temporal Web UI, linked from every note. */
   traceUrl: (conversationId: string) => string;
+  /** CONTACT_ID_SECRET, the HMAC key of contact ids. Worker environment only: never an activity or workflow input. */
+  contactIdSecret: string;
   logger: Logger;
 }
 
@@ -225,12 +228,13 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     /**
      * The contact key: an opaque id derived from the customer's normalised email, so two
      * Freshchat users sharing an email share a contact. The email itself never leaves
-     * this activity (it would land in workflow history and search attributes).
+     * this activity (it would land in workflow history and search attributes), and the
+     * secret the id is keyed with comes from the worker's dependencies, not the input.
      */
     async identifyContact(userId: string): Promise<{ contactId: string }> {
       const user = await freshchatCall(() => client.getUser(userId));
       const email = normaliseEmail(user.email);
-      return { contactId: contactIdFor(email ? { email } : { userId }) };
+      return { contactId: contactIdFor(email ? { email } : { userId }, deps.contactIdSecret) };
     },
   };
 }
@@ -242,9 +246,16 @@ export function normaliseEmail(email: string | null | undefined): string | undef
   return e && e.includes('@') ? e : undefined;
 }
 
-export function contactIdFor(key: { email: string } | { userId: string }): string {
+/**
+ * `ct_` + the first 24 hex digits of HMAC-SHA256(secret, "email:<email>" or "user:<id>").
+ * Keyed, because contact ids are search attributes: an unkeyed hash lets anyone who reads them
+ * confirm a guessed email.
+ */
+export function contactIdFor(key: { email: string } | { userId: string }, secret: string): string {
+  // A short or empty key would make ids guessable again; start-up validation makes this unreachable.
+  if (secret.length < CONTACT_ID_SECRET_MIN_LENGTH) throw new Error(`the contact id secret must be at least ${CONTACT_ID_SECRET_MIN_LENGTH} characters`);
   const material = 'email' in key ? `email:${key.email}` : `user:${key.userId}`;
-  return `ct_${createHash('sha256').update(material).digest('hex').slice(0, 24)}`;
+  return `ct_${createHmac('sha256', secret).update(material).digest('hex').slice(0, 24)}`;
 }
 
 function isSameMessage(m: FreshchatMessage, agentId: string, text: string, messageType: 'normal' | 'private'): boolean {

@@ -147,11 +147,12 @@ export class OpenAiProvider implements AiProvider {
 
   private httpFailure(response: Response<string>): AiProviderError {
     const status = response.statusCode;
-    // Only the upstream error's code/type, never its free text: servers and proxies quote the request
-    // (the customer's words) in error messages, and this message goes to logs.
+    // Host, status and the upstream error's code only. Never its free text nor the reason phrase
+    // (response.statusMessage): servers and proxies quote the request (the customer's words) in
+    // both, and this message goes to logs and workflow history.
     const code = upstreamErrorCode(response.body);
     const detail = code.startsWith('sk-') || (this.config.apiKey !== '' && code.includes(this.config.apiKey)) ? '' : code;
-    const message = `AI endpoint ${this.host} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${detail ? ` (${detail})` : ''}`;
+    const message = `AI endpoint ${this.host} answered ${status}${detail ? ` (${detail})` : ''}`;
     if (status === 429) {
       const retryAfterMs = retryAfterMsOf(response.headers);
       return new AiProviderError(message, { retryable: true, status, code: 'AI_RATE_LIMITED', ...(retryAfterMs !== undefined && { retryAfterMs }) });
@@ -195,12 +196,18 @@ function messageContent(body: string): string | undefined {
   }
 }
 
-/** The `error.code` (else `error.type`) of an OpenAI-style error body when it is an identifier; '' otherwise. */
+/**
+ * A short token such as `rate_limit_exceeded`: anything longer or with other characters (spaces,
+ * quotes, ':') may be text the server copied from the request, so it is dropped, not cut.
+ */
+const UPSTREAM_CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The `error.code` (else `error.type`) of an OpenAI-style error body when it is a clean token; '' otherwise. */
 function upstreamErrorCode(body: string): string {
   try {
     const error = (JSON.parse(body) as { error?: { code?: unknown; type?: unknown } | string }).error;
-    if (error === undefined || typeof error === 'string') return '';
-    const code = [error.code, error.type].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v));
+    if (error === undefined || error === null || typeof error !== 'object') return '';
+    const code = [error.code, error.type].find((v): v is string => typeof v === 'string' && UPSTREAM_CODE_PATTERN.test(v));
     return code ?? '';
   } catch {
     return '';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { conversationTaskQueueDefault } from '../workflows/messages.js';
+import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, contactIdSecretProblems } from './contact-id-secret.js';
 
 /**
  * The product's environment settings (SPEC §7), validated at start-up. A wrong or missing
@@ -44,6 +45,9 @@ const WorkerSchema = z.object({
   OPENAI_MODEL: z.string().trim().optional(),
   OPENAI_TEMPERATURE: z.coerce.number({ message: 'OPENAI_TEMPERATURE must be a number' }).min(0).max(2).default(0.2),
   ASSISTANT_SETTINGS: z.string().trim().optional(),
+  // The HMAC key of contact ids: required in production, a development fallback otherwise (config/startup.ts).
+  CONTACT_ID_SECRET: z.string().trim().optional(),
+  NODE_ENV: z.string().trim().optional(),
 });
 
 const ApiSchema = z.object({
@@ -74,7 +78,13 @@ export function loadWorkerEnv(env: Env = process.env): WorkerEnv {
       if (value.OPENAI_BASE_URL && !URL.canParse(value.OPENAI_BASE_URL)) problems.push('OPENAI_BASE_URL must be a URL');
     }
     checkEncryption(value, problems);
+    checkContactIdSecret(value, problems);
   });
+}
+
+/** True when NODE_ENV=production: settings that have a development fallback become required. */
+export function isProduction(env: { NODE_ENV?: string }): boolean {
+  return env.NODE_ENV?.trim() === 'production';
 }
 
 export function loadApiEnv(env: Env = process.env): ApiEnv {
@@ -102,7 +112,7 @@ function checkOpsListener(value: Partial<ApiSettings>, problems: string[]): void
     problems.push(`OPS_PORT must differ from PORT (both are ${port}): the ops listener is separate from the webhook`);
   }
   const host = value.OPS_HOST ?? '127.0.0.1';
-  if (value.NODE_ENV === 'production' && !isLoopbackHost(host) && !value.OPS_AUTH_TOKEN) {
+  if (isProduction(value) && !isLoopbackHost(host) && !value.OPS_AUTH_TOKEN) {
     problems.push(
       `OPS_AUTH_TOKEN is required in production when OPS_HOST (${host}) is not a loopback address: the ops listener serves the codec, which decrypts customer messages`,
     );
@@ -113,6 +123,16 @@ function checkEncryption(value: z.infer<typeof EncryptionSchema>, problems: stri
   if ((value.PAYLOAD_ENCRYPTION ?? 'on') === 'on' && !value.PAYLOAD_ENCRYPTION_KEYS) {
     problems.push('PAYLOAD_ENCRYPTION_KEYS is required (id:base64key,...), or set PAYLOAD_ENCRYPTION=off to run without encrypting customer data in Temporal');
   }
+}
+
+function checkContactIdSecret(value: WorkerEnv, problems: string[]): void {
+  const production = isProduction(value);
+  const secret = value.CONTACT_ID_SECRET?.trim();
+  if (!secret) {
+    if (production) problems.push(`${CONTACT_ID_SECRET_SETTING} is required when NODE_ENV=production (the key of contact ids; it never rotates): ${CONTACT_ID_SECRET_HINT}`);
+    return;
+  }
+  problems.push(...contactIdSecretProblems(secret, { production, encryptionKeys: value.PAYLOAD_ENCRYPTION_KEYS }));
 }
 
 function parse<S extends z.ZodObject>(schema: S, env: Env, check: (value: z.infer<S>, problems: string[]) => void): z.infer<S> {

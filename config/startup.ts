@@ -3,6 +3,7 @@ import { parseEncryptionKeys, EncryptionKeyError, type EncryptionKey } from '../
 import { createAiProvider, type AiProviderConfig } from '../ai/provider.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
+import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_ID_SECRET } from './contact-id-secret.js';
 import { ConfigError, loadApiEnv, loadWorkerEnv, type ApiEnv, type Env, type WorkerEnv } from './env.js';
 import type { KeyObject } from 'node:crypto';
 
@@ -17,6 +18,15 @@ export interface WorkerStartup {
   settingsPath: string;
   encryptionKeys: EncryptionKey[] | null;
   aiProvider: AiProviderConfig;
+  /** The HMAC key of contact ids: for the activities only, never in workflow inputs or history. */
+  contactIdSecret: string;
+  /** Settings left unset that have a development fallback: the process logs each as a warning. */
+  warnings: StartupWarning[];
+}
+
+export interface StartupWarning {
+  setting: string;
+  message: string;
 }
 
 export interface ApiStartup {
@@ -37,7 +47,16 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
     env.AI_PROVIDER === 'openai'
       ? { provider: 'openai', baseUrl: env.OPENAI_BASE_URL!, apiKey: env.OPENAI_API_KEY!, model: env.OPENAI_MODEL!, temperature: env.OPENAI_TEMPERATURE }
       : { provider: 'faq' };
-  return { env, settings, settingsPath, encryptionKeys, aiProvider };
+  const warnings: StartupWarning[] = [];
+  // Production without the secret was refused by loadWorkerEnv; elsewhere the public fallback is used, loudly.
+  const contactIdSecret = env.CONTACT_ID_SECRET ?? DEVELOPMENT_CONTACT_ID_SECRET;
+  if (!env.CONTACT_ID_SECRET) {
+    warnings.push({
+      setting: CONTACT_ID_SECRET_SETTING,
+      message: `${CONTACT_ID_SECRET_SETTING} is not set: contact ids are keyed with the public development secret; set it before real customers write in (${CONTACT_ID_SECRET_HINT}), production refuses to start without it`,
+    });
+  }
+  return { env, settings, settingsPath, encryptionKeys, aiProvider, contactIdSecret, warnings };
 }
 
 export function loadApiStartup(raw: Env = process.env): ApiStartup {

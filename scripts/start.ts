@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { loadOrCreateDevEncryptionKey } from '../codec/dev-key.js';
 import { loadDotEnv } from '../config/startup.js';
 import { startSandbox } from '../sandbox/server.js';
 import { runApi } from '../api/main.js';
 import { runWorker } from '../worker/main.js';
+import { applyDevSecrets } from './dev-secrets.js';
 import { startDevServer } from './dev-server.js';
 
 /**
@@ -18,14 +18,8 @@ async function start(): Promise<void> {
   const dataDir = join(process.cwd(), '.data');
   const port = Number(env.PORT ?? 3000);
   const opsPort = Number(env.OPS_PORT ?? port + 1);
-  const lines: string[] = [];
+  const lines: string[] = await applyDevSecrets(env, dataDir);
   const stops: Array<() => Promise<void>> = [];
-
-  if (!env.PAYLOAD_ENCRYPTION_KEYS && env.PAYLOAD_ENCRYPTION !== 'off' && !env.TEMPORAL_ADDRESS) {
-    const devKey = await loadOrCreateDevEncryptionKey(dataDir);
-    env.PAYLOAD_ENCRYPTION_KEYS = devKey.setting;
-    lines.push(`Payload encryption: development key ${devKey.created ? 'generated' : 'loaded'} at ${devKey.path} (set PAYLOAD_ENCRYPTION_KEYS in production)`);
-  }
 
   if (!env.TEMPORAL_ADDRESS) {
     const server = await startDevServer({

@@ -22,6 +22,8 @@ export interface ConversationWorkerOptions {
   provider: AiProvider;
   settings: AssistantSettings;
   uiUrl: string;
+  /** CONTACT_ID_SECRET: reaches the contact activity as a dependency, never through workflow data. */
+  contactIdSecret: string;
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
@@ -38,6 +40,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
     handoffGroupId: options.freshchat.handoffGroupId,
     settings: options.settings,
     traceUrl: (conversationId) => workflowUiUrl(options.uiUrl, options.namespace, conversationWorkflowId(conversationId)),
+    contactIdSecret: options.contactIdSecret,
     logger: options.logger,
   });
   const assistantActivities = createAssistantActivities({

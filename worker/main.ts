@@ -17,6 +17,8 @@ export async function runWorker(): Promise<void> {
   }
   const logger = createLogger('worker');
   Runtime.install({ logger: new PinoSdkLogger(logger) });
+  // Before connecting, so that a worker that cannot reach Temporal still says what it fell back to.
+  for (const warning of startup.warnings) logger.warn({ setting: warning.setting }, warning.message);
   const { connection, namespace } = await connectWorker();
   await ensureSearchAttributes(connection, namespace, logger);
   const worker = await createConversationWorker({
@@ -34,6 +36,7 @@ export async function runWorker(): Promise<void> {
     provider: createProvider(startup),
     settings: startup.settings,
     uiUrl: startup.env.TEMPORAL_UI_URL,
+    contactIdSecret: startup.contactIdSecret,
     logger,
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');

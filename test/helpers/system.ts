@@ -28,6 +28,8 @@ export const sampleKnowledgeBase = join(repoRoot, 'knowledge-base', 'sample.yaml
 /** A fixed test key, so tests can also decrypt what they read from history. */
 export const testEncryptionKeySetting = `test:${Buffer.alloc(32, 7).toString('base64')}`;
 export const sandboxToken = 'sandbox-secret-token-0123456789';
+/** A fixed CONTACT_ID_SECRET, so tests can compute the contact ids the worker derives. */
+export const testContactIdSecret = 'test-contact-id-secret-0123456789abcdef';
 export const aiAgentEmail = 'ai-agent@sandbox.test';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -134,6 +136,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         provider,
         settings,
         uiUrl: server.uiUrl,
+        contactIdSecret: testContactIdSecret,
         logger: createLogger('worker', capturedLogs),
         workflowBundle: server.bundle,
       });

@@ -32,6 +32,7 @@ import {
   sandboxToken,
   startConversation,
   startSystem,
+  testContactIdSecret,
   textOf,
   workflowHandle,
   workflowState,
@@ -208,6 +209,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       aiReply: `AIREPLYSECRET${tag} orders ship within two days`,
       openAiKey: `sk-test-OPENAIKEY${tag}abcdefghijklmnop`,
       freshchatToken: sandboxToken,
+      contactIdSecret: testContactIdSecret,
       encryptionKey: randomBytes(32).toString('base64'),
     };
     const encryptionKeyId = `dp-${tag}`;
@@ -252,7 +254,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(textOf((await aiReplies(system.sandbox, conversationId))[0]!)).to.equal(secrets.aiReply);
       const state = await workflowState(system, conversationId);
       // The worker did read the customer's email: the contact id is derived from it.
-      expect(state.contactId).to.equal(contactIdFor({ email: secrets.customerEmail }));
+      expect(state.contactId).to.equal(contactIdFor({ email: secrets.customerEmail }, testContactIdSecret));
       // Decoded with the key, the workflow's own data does hold the customer's words.
       const decisions = await workflowHandle(system, conversationId).query(decisionsQuery);
       expect(JSON.stringify(decisions)).to.include(secrets.customerText);
@@ -407,6 +409,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         provider: createAiProvider({ provider: 'faq' }, system.settings),
         settings: system.settings,
         uiUrl: system.server.uiUrl,
+        contactIdSecret: testContactIdSecret,
         logger: createLogger('worker', capturedLogs),
         workflowBundle: system.server.bundle,
       });

@@ -219,6 +219,58 @@ describe('openai provider (against a local chat-completions server)', function (
     expect(JSON.stringify(err)).not.to.contain(apiKey);
   });
 
+  describe('error messages carry the host, the status and a clean upstream code only', () => {
+    // What a proxy or a faulty server may echo of the request: the customer's words.
+    const marker = 'CUSTOMER-SECRET-WORDS';
+    const echoing =
+      (status: number, error: Record<string, unknown>): Responder =>
+      (_req, res) => {
+        res.writeHead(status, `Bad Gateway for ${marker} my card 4111`, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `You wrote: ${marker}`, ...error } }));
+      };
+    const host = () => new URL(baseUrl).host;
+    const dirtyCode = `the request "${marker}" could not be processed because of a long story`;
+
+    for (const [status, code] of [[500, 'AI_SERVER_ERROR'], [400, 'AI_BAD_REQUEST']] as const) {
+      it(`${status} with a reason phrase and an error body that quote the customer`, async () => {
+        responders.push(echoing(status, { type: `invalid request: ${marker}`, code: dirtyCode }));
+        const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
+        expect(err).to.be.instanceOf(AiProviderError);
+        expect(err.options).to.deep.include({ status, code });
+        expect(err.message).to.contain(String(status)).and.contain(host());
+        expect(err.message).not.to.contain(marker);
+        expect(err.message).not.to.contain('Bad Gateway');
+        // Neither the code nor the type is a clean token: no upstream detail at all.
+        expect(err.message).to.equal(`AI endpoint ${host()} answered ${status}`);
+        expect(inspect(err, { depth: 10 })).not.to.contain(marker);
+        expect(logLines.join('\n')).not.to.contain(marker);
+      });
+    }
+
+    it('keeps a clean upstream code next to a reason phrase that quotes the customer', async () => {
+      responders.push(echoing(500, { type: 'server_error', code: 'upstream.timeout-2' }));
+      const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
+      expect(err.message).to.equal(`AI endpoint ${host()} answered 500 (upstream.timeout-2)`);
+    });
+
+    it('describes a malformed answer without quoting it (in the error and in the log line)', async () => {
+      const quoting = JSON.stringify({ ...goodDecision, action: marker, sentiment: marker, confidence: marker });
+      responders.push(answer(200, completion(quoting)), answer(200, completion(`${marker} {`)));
+      const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
+      expect(err.options.code).to.equal('AI_MALFORMED_OUTPUT');
+      expect(err.message).to.contain('not valid JSON').and.not.contain(marker);
+      expect(logLines.join('\n')).to.contain('ai_malformed_output').and.contain('action:').and.not.contain(marker);
+    });
+
+    it('drops codes that are not tokens: too long, with a colon, with spaces', async () => {
+      for (const code of ['x'.repeat(65), `${marker}:private`, 'rate limit']) {
+        responders.push(answer(400, JSON.stringify({ error: { message: 'no', code } })));
+        const err = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;
+        expect(err.message, code).to.equal(`AI endpoint ${host()} answered 400`);
+      }
+    });
+  });
+
   it('400 and 404 are not retryable', async () => {
     responders.push(answer(400, '{"error":{"message":"bad"}}'), answer(404, '{"error":{"message":"model not found"}}'));
     const badRequest = (await failureOf(provider().decide(input, new AbortController().signal))) as AiProviderError;

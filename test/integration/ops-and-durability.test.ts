@@ -17,6 +17,7 @@ import {
   sleep,
   startConversation,
   startSystem,
+  testContactIdSecret,
   testEncryptionKeySetting,
   textOf,
   workflowDecisions,
@@ -128,6 +129,8 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
         FRESHCHAT_ROUTING_MODE: 'auto',
         ASSISTANT_SETTINGS: system.settingsPath,
         PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
+        // The same contact ids as the in-process workers of the test system.
+        CONTACT_ID_SECRET: testContactIdSecret,
         LOG_LEVEL: 'warn',
       };
       const worker = spawn(process.execPath, ['dist/worker/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });

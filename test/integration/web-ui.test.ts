@@ -25,7 +25,7 @@ import { createConversationWorker, workflowsPath } from '../../worker/create-wor
 import { conversationWorkflowId } from '../../workflows/messages.js';
 import { capturedLogs } from '../helpers/log-capture.js';
 import { quietBundlerLogger, startLocalTestEnvironment } from '../helpers/temporal-server.js';
-import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
+import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testContactIdSecret, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
 
 const run = promisify(execFile);
 /** Debian's chromium (scripts/install-chromium.sh); CHROMIUM_PATH points elsewhere. */
@@ -108,6 +108,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       provider: createAiProvider({ provider: 'faq' }, settings),
       settings,
       uiUrl,
+      contactIdSecret: testContactIdSecret,
       logger: createLogger('worker', capturedLogs),
       workflowBundle: bundle,
     });

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { contactIdFor, normaliseEmail, renderNote } from '../../activities/freshchat-activities.js';
 import { describeMessageParts, toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
@@ -106,13 +107,47 @@ describe('webhook events (normalisation, pure)', () => {
 });
 
 describe('contacts and notes (pure)', () => {
+  const secret = 'test-contact-id-secret-0123456789abcdef';
+  const otherSecret = 'another-contact-id-secret-9876543210fedcba';
+
   it('derives one opaque contact id per normalised email', () => {
     expect(normaliseEmail('  Jane.Doe@Example.COM ')).to.equal('jane.doe@example.com');
     expect(normaliseEmail('not-an-email')).to.equal(undefined);
-    const a = contactIdFor({ email: 'jane.doe@example.com' });
+    const a = contactIdFor({ email: 'jane.doe@example.com' }, secret);
     expect(a).to.match(/^ct_[0-9a-f]{24}$/);
-    expect(contactIdFor({ email: normaliseEmail('JANE.DOE@example.com')! })).to.equal(a);
-    expect(contactIdFor({ userId: 'jane.doe@example.com' })).not.to.equal(a);
+    expect(contactIdFor({ email: normaliseEmail('  JANE.DOE@Example.com ')! }, secret)).to.equal(a);
+    expect(contactIdFor({ userId: 'jane.doe@example.com' }, secret)).not.to.equal(a);
+  });
+
+  it('is HMAC-SHA256 keyed with the contact id secret, cut to 24 hex digits', () => {
+    // Known vector, from `printf %s 'email:jane.doe@example.com' | openssl dgst -sha256 -hmac '<secret>'`.
+    expect(contactIdFor({ email: 'jane.doe@example.com' }, secret)).to.equal('ct_43a4c6e8e47141ac14473116');
+    const hmac = (material: string) => createHmac('sha256', Buffer.from(secret, 'utf8')).update(material, 'utf8').digest('hex').slice(0, 24);
+    expect(contactIdFor({ email: 'casey@customer-mail.example' }, secret)).to.equal(`ct_${hmac('email:casey@customer-mail.example')}`);
+    expect(contactIdFor({ userId: 'u-123' }, secret)).to.equal(`ct_${hmac('user:u-123')}`);
+  });
+
+  it('differs under another secret', () => {
+    for (const key of [{ email: 'jane.doe@example.com' }, { userId: 'u-123' }]) {
+      expect(contactIdFor(key, otherSecret)).to.match(/^ct_[0-9a-f]{24}$/).and.not.equal(contactIdFor(key, secret));
+    }
+  });
+
+  it('never contains the unkeyed sha256 of the email (what anyone could compute from a guessed email)', () => {
+    for (const email of ['jane.doe@example.com', 'casey@customer-mail.example', 'a@b.c']) {
+      const unkeyed = createHash('sha256').update(`email:${email}`).digest('hex');
+      for (const s of [secret, otherSecret]) {
+        const id = contactIdFor({ email }, s);
+        expect(id).not.to.equal(`ct_${unkeyed.slice(0, 24)}`);
+        // No 8-digit run of the unkeyed hash either (a truncation or offset of it).
+        for (let i = 0; i + 8 <= unkeyed.length; i++) expect(id.slice(3)).not.to.include(unkeyed.slice(i, i + 8));
+      }
+    }
+  });
+
+  it('refuses a secret shorter than 32 characters (ids would be guessable)', () => {
+    expect(() => contactIdFor({ email: 'jane.doe@example.com' }, '')).to.throw(/at least 32/);
+    expect(() => contactIdFor({ email: 'jane.doe@example.com' }, 'x'.repeat(31))).to.throw(/at least 32/);
   });
 
   it('renders a handoff note with everything a rep needs and the rule that decided', () => {

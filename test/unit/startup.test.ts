@@ -1,11 +1,18 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { contactIdFor } from '../../activities/freshchat-activities.js';
+import { DEVELOPMENT_CONTACT_ID_SECRET } from '../../config/contact-id-secret.js';
 import { loadApiStartup, loadWorkerStartup } from '../../config/startup.js';
 import { ConfigError } from '../../config/env.js';
+import { repoRoot } from '../helpers/system.js';
+import { freePort } from '../helpers/temporal-server.js';
 
-const key = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+const keyText = Buffer.alloc(32, 1).toString('base64');
+const key = `k1:${keyText}`;
+const contactIdSecret = 'cis-Vb8Xq3nW9rT2kLm5pZ7yA1cD4eF6gH0j';
 
 function errorOf(load: () => unknown): ConfigError {
   try {
@@ -19,10 +26,12 @@ function errorOf(load: () => unknown): ConfigError {
 
 describe('start-up settings', () => {
   const goodWorkerEnv = {
+    NODE_ENV: 'production',
     FRESHCHAT_API_URL: 'https://acme.freshchat.com/v2',
     FRESHCHAT_API_TOKEN: 'token',
     FRESHCHAT_AI_AGENT_EMAIL: 'ai@acme.com',
     PAYLOAD_ENCRYPTION_KEYS: key,
+    CONTACT_ID_SECRET: contactIdSecret,
   };
 
   it('accepts a complete production environment with the example settings file', () => {
@@ -31,6 +40,69 @@ describe('start-up settings', () => {
     expect(startup.env.TEMPORAL_TASK_QUEUE).to.equal('freshchat-ai');
     expect(startup.aiProvider).to.deep.equal({ provider: 'faq' });
     expect(startup.encryptionKeys?.[0]?.id).to.equal('k1');
+    expect(startup.contactIdSecret).to.equal(contactIdSecret);
+    expect(startup.warnings).to.deep.equal([]);
+  });
+
+  describe('CONTACT_ID_SECRET', () => {
+    const { CONTACT_ID_SECRET: _, ...withoutSecret } = goodWorkerEnv;
+
+    it('production without it fails, naming it and saying how to generate one, with the other problems', () => {
+      for (const unset of [withoutSecret, { ...withoutSecret, CONTACT_ID_SECRET: '   ' }]) {
+        const error = errorOf(() => loadWorkerStartup({ ...unset, FRESHCHAT_API_TOKEN: '' }));
+        expect(error.problems.filter((p) => p.includes('CONTACT_ID_SECRET'))).to.have.length(1);
+        expect(error.message).to.include('CONTACT_ID_SECRET').and.include('NODE_ENV=production').and.include('openssl rand -base64 32');
+        expect(error.message).to.include('FRESHCHAT_API_TOKEN');
+      }
+    });
+
+    it('fails when shorter than 32 characters, in production or not, without echoing it', () => {
+      const short = 'x'.repeat(20) + 'SHORTSECRET'; // 31 characters
+      for (const nodeEnv of ['production', 'development']) {
+        const error = errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, NODE_ENV: nodeEnv, CONTACT_ID_SECRET: short }));
+        expect(error.message).to.include('CONTACT_ID_SECRET must be at least 32 characters');
+        expect(error.message).not.to.include('SHORTSECRET');
+      }
+      expect(loadWorkerStartup({ ...goodWorkerEnv, CONTACT_ID_SECRET: `${short}x` }).contactIdSecret).to.equal(`${short}x`);
+    });
+
+    it('fails when it equals a payload encryption key: the whole id:key entry or the key text, of any entry', () => {
+      const secondKeyText = Buffer.alloc(32, 2).toString('base64');
+      const keys = `${key}, k0:${secondKeyText}`;
+      const cases: Array<[string, string]> = [
+        [key, 'entry 1'],
+        [keyText, 'entry 1'],
+        [`k0:${secondKeyText}`, 'entry 2'],
+        [secondKeyText, 'entry 2'],
+        [`  ${secondKeyText}  `, 'entry 2'],
+        [keys, 'entry 1'],
+      ];
+      for (const [secret, entry] of cases) {
+        for (const nodeEnv of ['production', 'development']) {
+          const error = errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, NODE_ENV: nodeEnv, PAYLOAD_ENCRYPTION_KEYS: keys, CONTACT_ID_SECRET: secret }));
+          const [problem, ...more] = error.problems.filter((p) => p.includes('CONTACT_ID_SECRET'));
+          expect(problem, secret).to.include('must not equal a payload encryption key').and.include(entry);
+          expect(error.message).not.to.include(keyText).and.not.include(secondKeyText);
+          if (secret === keys) expect(more).to.have.length(1); // both entries named
+        }
+      }
+    });
+
+    it('production refuses the public development secret', () => {
+      const error = errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, CONTACT_ID_SECRET: DEVELOPMENT_CONTACT_ID_SECRET }));
+      expect(error.message).to.include('CONTACT_ID_SECRET is the public development secret');
+    });
+
+    it('outside production a missing secret falls back to the development secret, with a warning', () => {
+      for (const nodeEnv of [undefined, 'development', 'test', 'Production ']) {
+        const startup = loadWorkerStartup({ ...withoutSecret, NODE_ENV: nodeEnv });
+        expect(startup.contactIdSecret, String(nodeEnv)).to.equal(DEVELOPMENT_CONTACT_ID_SECRET);
+        expect(startup.warnings).to.have.length(1);
+        expect(startup.warnings[0]!.setting).to.equal('CONTACT_ID_SECRET');
+        expect(startup.warnings[0]!.message).to.include('CONTACT_ID_SECRET is not set').and.include('openssl rand -base64 32');
+        expect(contactIdFor({ email: 'jane.doe@example.com' }, startup.contactIdSecret)).to.match(/^ct_[0-9a-f]{24}$/);
+      }
+    });
   });
 
   it('names every wrong setting in one message: environment and settings file together', () => {
@@ -60,5 +132,81 @@ describe('start-up settings', () => {
     const error = errorOf(() => loadApiStartup({ FRESHCHAT_WEBHOOK_PUBLIC_KEY: '-----BEGIN RSA PUBLIC KEY----- nope -----END RSA PUBLIC KEY-----', PORT: 'eighty', PAYLOAD_ENCRYPTION_KEYS: key }));
     expect(error.message).to.include('FRESHCHAT_WEBHOOK_PUBLIC_KEY');
     expect(error.message).to.include('PORT');
+  });
+});
+
+/** `node dist/worker/main.js` as operators run it: only this environment, an empty working directory. */
+describe('worker process start-up: CONTACT_ID_SECRET', function () {
+  this.timeout(30_000);
+
+  async function baseEnv(): Promise<Record<string, string>> {
+    const home = mkdtempSync(join(tmpdir(), 'fc-worker-startup-'));
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      // Nothing listens there: the worker never reaches a Temporal server (nor anyone else's dev server).
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      TEMPORAL_NAMESPACE: 'default',
+      FRESHCHAT_API_URL: 'http://127.0.0.1:9/v2',
+      FRESHCHAT_API_TOKEN: 'startup-token',
+      FRESHCHAT_AI_AGENT_EMAIL: 'ai-agent@example.com',
+      PAYLOAD_ENCRYPTION_KEYS: key,
+      LOG_LEVEL: 'info',
+    };
+  }
+
+  /** Runs the worker until it exits, or until stdout matches `until` (then stops it). */
+  function runWorker(env: Record<string, string>, until?: RegExp): Promise<{ code: number | 'stopped'; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'dist', 'worker', 'main.js')], { cwd: env.HOME, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let stopped = false;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        if (until && !stopped && until.test(stdout)) {
+          stopped = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code: stopped ? 'stopped' : (code ?? -1), stdout, stderr });
+      });
+    });
+  }
+
+  it('with NODE_ENV=production and no secret, exits 1 with one message naming it and how to generate one', async () => {
+    const outcome = await runWorker({ ...(await baseEnv()), NODE_ENV: 'production' });
+    expect(outcome.code).to.equal(1);
+    expect(outcome.stderr.match(/Invalid settings/g)).to.have.length(1);
+    expect(outcome.stderr).to.include('CONTACT_ID_SECRET').and.include('openssl rand -base64 32');
+    expect(outcome.stderr).not.to.match(/\n\s+at /); // a message, not a stack trace
+    expect(outcome.stdout).not.to.include('worker started');
+  });
+
+  it('outside production, without a secret, logs one warning line naming it before connecting', async () => {
+    const outcome = await runWorker(await baseEnv(), /CONTACT_ID_SECRET/);
+    expect(outcome.code).to.equal('stopped');
+    const warning = outcome.stdout
+      .split('\n')
+      .filter((line) => line.includes('CONTACT_ID_SECRET'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warning).to.have.length(1);
+    expect(warning[0]).to.include({ level: 'warn', component: 'worker', setting: 'CONTACT_ID_SECRET' });
+    expect(warning[0]!.msg).to.include('CONTACT_ID_SECRET is not set').and.include('development secret');
+  });
+
+  it('with a secret set, logs no such warning', async () => {
+    const outcome = await runWorker({ ...(await baseEnv()), NODE_ENV: 'production', CONTACT_ID_SECRET: contactIdSecret });
+    expect(outcome.stderr).not.to.include('Invalid settings');
+    // It got past the settings: what stopped it is the missing Temporal server.
+    expect(outcome.code).to.equal(1);
+    expect(outcome.stderr).to.match(/worker failed: .*connect/i);
+    expect(outcome.stdout).not.to.include('CONTACT_ID_SECRET');
+    expect(outcome.stdout).not.to.include(contactIdSecret);
   });
 });
