@@ -14,6 +14,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -77,6 +78,11 @@ const maxHistoryEvents = 10_000;
 const freshchatOutageRetryMs = 5 * 60 * 1000;
 /** A new run looks this far back for customer messages nobody answered (events Freshchat gave up on). */
 const reconcileLookbackMs = 24 * 60 * 60 * 1000;
+/**
+ * Workflows that were running before reconciliation and the Freshchat-failure branch existed
+ * replay their history without them (https://docs.temporal.io/develop/typescript/versioning).
+ */
+const withReconciliation = (): boolean => patched('reconcile-with-freshchat');
 
 /** Workflow time: the sandbox makes Date.now() the deterministic time of the current workflow task. */
 const now = (): number => Date.now();
@@ -127,7 +133,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const timings = { quietWindowMs: policy.quietWindowMs, inactivityMs: policy.inactivityMs, nudge: policy.nudge };
   publishSearchAttributes();
   // A new run may start for a conversation whose earlier events never arrived.
-  if (!input.carried) await takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
+  if (!input.carried && withReconciliation()) await takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
 
   for (;;) {
     while (inbox.length > 0) await handle(inbox.shift()!);
@@ -248,7 +254,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const owner = await freshchatStep('readConversationOwner', () => freshchat.readConversationOwner(conversationId));
     if (!owner) return;
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
-    if (owner.status === 'resolved') return;
+    if (owner.status === 'resolved' && withReconciliation()) return;
     if (owner.url && owner.url !== freshchatUrl) {
       freshchatUrl = owner.url;
       upsertMemo({ freshchatUrl });
@@ -294,14 +300,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       case 'quiet_window_over':
         return aiTurn();
       case 'nudge_customer': {
-        if (await takeUnseenCustomerMessages(sinceLastAiReply())) return;
+        if (withReconciliation() && (await takeUnseenCustomerMessages(sinceLastAiReply()))) return;
         const outcome = await postNotice('nudge');
         if (outcome?.posted) conversation.recordNudge(now());
         else if (outcome) lostOwnership(outcome);
         return;
       }
       case 'resolve_inactive':
-        if (await takeUnseenCustomerMessages(sinceLastAiReply())) return;
+        if (withReconciliation() && (await takeUnseenCustomerMessages(sinceLastAiReply()))) return;
         recordDecisionWithoutAi('resolve', 'customer_inactive', 'customer inactive', 'resolved');
         return resolveConversation({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
       case 'office_hours_open': {
@@ -386,7 +392,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return;
       }
       const failure = failureDetails(error);
-      if (failure && isFreshchatFailureType(failure.type)) {
+      if (failure && isFreshchatFailureType(failure.type) && withReconciliation()) {
         // Freshchat failed, not the AI: no "AI unavailable" handoff (Freshchat could not take it either).
         recordFreshchatFailure('decideNextStep', failure);
         if (failure.type === freshchatPermanentFailureType) {

@@ -51,7 +51,7 @@ describe('hardening (real Temporal, Freshchat sandbox over HTTP)', function () {
         const poisoned = await startConversation(sandbox, text);
         // The faq provider finds nothing in it: the outcome is a handoff with its note.
         await eventually(async () => (await workflowState(system, poisoned)).state === 'escalated', 'the handoff of the poisoned conversation', 60_000);
-        expect((await privateNotes(sandbox, poisoned)).length).to.equal(1);
+        await eventually(async () => (await privateNotes(sandbox, poisoned)).length === 1, 'the handoff note');
         const state = await workflowState(system, poisoned);
         expect(state.lastDecision?.rule).not.to.equal('ai_failure');
         // The signal carried the bounded text, not the megabyte.

@@ -87,7 +87,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
         expect(res.status).to.equal(400);
         expect(((await res.json()) as { error: string }).error).to.include('conversation_id');
         // An id Temporal cannot hold (a lone surrogate, too long) cannot even be looked up.
-        if (id.length <= 128 && id.isWellFormed()) await expectNoWorkflow(id);
+        if (id.length <= 128 && !/[\uD800-\uDFFF]/.test(id)) await expectNoWorkflow(id);
       });
     }
 
