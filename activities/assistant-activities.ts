@@ -4,15 +4,16 @@
  * by the same few payloads per turn however long the conversation is.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { AiDecisionSchema, type AiDecision } from '../lib/decision.js';
+import { AiDecisionSchema, type AiDecision } from '../workflow-safe/decision.js';
 import type { Logger } from '../lib/logger.js';
 import type { FreshchatClient } from '../freshchat/client.js';
 import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
-import { detectLanguage } from '../ai/language.js';
-import { boundCustomerText } from '../rules/text.js';
+import { detectLanguage } from '../workflow-safe/language.js';
+import { describeMessageParts } from '../freshchat/message-parts.js';
+import { boundCustomerText } from '../workflow-safe/text.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
-import { aiFailureType, aiProviderFailureType, isFreshchatFailureType } from './failure-types.js';
-import { toTemporalFailure } from './freshchat-activities.js';
+import { failureTypes, toApplicationFailure, type DomainFailure } from '../workflow-safe/failures.js';
+import { toActivityFailure } from './freshchat-activities.js';
 
 export interface AssistantActivityDeps {
   provider: AiProvider;
@@ -74,18 +75,13 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
     try {
       messages = await client.listRecentMessages(conversationId, since, transcriptLimit, signal);
     } catch (error) {
-      throw toTemporalFailure(error);
+      throw toActivityFailure(error);
     }
     return messages
       .filter((m) => (m.message_type ?? 'normal') === 'normal' && (m.actor_type === 'user' || m.actor_type === 'agent'))
       .map((m) => ({
         role: m.actor_type === 'user' ? ('customer' as const) : m.actor_id === me ? ('ai' as const) : ('rep' as const),
-        text: boundCustomerText(
-          (m.message_parts ?? [])
-            .map((p) => p.text?.content ?? (p.image ? '[image]' : p.file ? '[file]' : ''))
-            .join('\n')
-            .trim(),
-        ),
+        text: boundCustomerText(describeMessageParts(m.message_parts ?? [])),
         at: m.created_time,
       }))
       .reverse(); // Freshchat lists newest first; the AI reads oldest first.
@@ -135,8 +131,8 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
           logger.info({ conversationId: request.conversationId }, 'AI turn cancelled');
           throw new CancelledFailure('AI turn cancelled: a human took over');
         }
-        // Freshchat's failures (reading the transcript) keep Freshchat's retries and type.
-        if (error instanceof ApplicationFailure && isFreshchatFailureType(error.type)) throw error;
+        // Freshchat's failures (reading the transcript, the AI agent's id) keep Freshchat's type.
+        if (error instanceof ApplicationFailure) throw error;
         throw toAiFailure(error, context.info.attempt);
       } finally {
         clearInterval(heartbeat);
@@ -149,20 +145,9 @@ export type AssistantActivities = ReturnType<typeof createAssistantActivities>;
 
 /** Every failure of the AI itself (provider errors, invalid decisions, bugs) is final from attempt `aiAttempts` on. */
 function toAiFailure(error: unknown, attempt: number): ApplicationFailure {
-  const lastAttempt = attempt >= aiAttempts;
-  if (error instanceof AiProviderError) {
-    const { retryable, retryAfterMs, status, code } = error.options;
-    return ApplicationFailure.create({
-      message: error.message,
-      type: aiProviderFailureType,
-      details: [{ status, code }],
-      nonRetryable: !retryable || lastAttempt,
-      nextRetryDelay: retryable && !lastAttempt && retryAfterMs !== undefined ? Math.max(retryAfterMs, 100) : undefined,
-    });
-  }
-  return ApplicationFailure.create({
-    message: error instanceof Error ? error.message : String(error),
-    type: aiFailureType,
-    nonRetryable: lastAttempt,
-  });
+  const domain: DomainFailure =
+    error instanceof AiProviderError
+      ? error
+      : { message: error instanceof Error ? error.message : String(error), failureType: failureTypes.ai, retryable: true, code: 'AI_FAILURE' };
+  return toApplicationFailure(domain, { final: attempt >= aiAttempts });
 }

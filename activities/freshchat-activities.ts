@@ -4,16 +4,16 @@
  * message) are looked up before they are done again.
  */
 import { createHmac } from 'node:crypto';
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import { CONTACT_ID_SECRET_MIN_LENGTH } from '../config/contact-id-secret.js';
 import { FreshchatApiError, type FreshchatClient, type FreshchatMessage } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
-import { freshchatPermanentFailureType, freshchatTransientFailureType } from './failure-types.js';
-import type { Sentiment } from '../lib/decision.js';
-import type { RuleName } from '../rules/handoff-rules.js';
-import { customerMessage } from '../rules/customer-messages.js';
-import { boundCustomerText } from '../rules/text.js';
-import { describeMessageParts } from '../freshchat/webhook-events.js';
+import { toApplicationFailure } from '../workflow-safe/failures.js';
+import type { Sentiment } from '../workflow-safe/decision.js';
+import type { RuleName } from '../workflow-safe/handoff-rules.js';
+import { customerMessage } from './customer-messages.js';
+import { boundCustomerText } from '../workflow-safe/text.js';
+import { describeMessageParts } from '../freshchat/message-parts.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { ResolutionKind } from '../workflows/messages.js';
 
@@ -79,10 +79,11 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     if (aiAgentId) return aiAgentId;
     const agent = await freshchatCall(() => client.findAgentByEmail(deps.aiAgentEmail));
     if (!agent || agent.is_deactivated) {
-      throw ApplicationFailure.nonRetryable(
-        'FRESHCHAT_AI_AGENT_EMAIL does not match an active Freshchat agent; create or reactivate the agent seat, or fix the setting',
-        freshchatPermanentFailureType,
-        { status: 404, code: 'AI_AGENT_NOT_FOUND' },
+      throw toApplicationFailure(
+        new FreshchatApiError(
+          'FRESHCHAT_AI_AGENT_EMAIL does not match an active Freshchat agent; create or reactivate the agent seat, or fix the setting',
+          { status: 404, code: 'AI_AGENT_NOT_FOUND' },
+        ),
       );
     }
     aiAgentId = agent.id;
@@ -100,14 +101,14 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       rep = agent.is_deactivated !== true;
     } catch (error) {
       if (error instanceof FreshchatApiError && error.status === 404) rep = false;
-      else throw toTemporalFailure(error);
+      else throw toActivityFailure(error);
     }
     repCache.set(agentId, rep);
     return rep;
   }
 
   /** Why the AI must not post now, or undefined when the conversation is still the AI's. */
-  async function lostOwnership(conversationId: string, since: string): Promise<LostOwnership | undefined> {
+  async function checkOwnership(conversationId: string, since: string): Promise<LostOwnership | undefined> {
     const me = await aiAgent();
     const [conversation, recent] = await Promise.all([
       freshchatCall(() => client.getConversation(conversationId)),
@@ -164,7 +165,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
 
     /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */
     async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string }): Promise<PostOutcome> {
-      const lost = await lostOwnership(input.conversationId, input.sessionStartedAt);
+      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt);
       if (lost) {
         logger.warn({ conversationId: input.conversationId, lostTo: lost.lostTo, reason: lost.reason }, 'AI reply dropped: lost ownership');
         return { posted: false, ...lost };
@@ -181,7 +182,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       sessionStartedAt: string;
       notBefore: string;
     }): Promise<PostOutcome> {
-      const lost = await lostOwnership(input.conversationId, input.sessionStartedAt);
+      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt);
       if (lost) {
         logger.warn({ conversationId: input.conversationId, kind: input.kind, lostTo: lost.lostTo, reason: lost.reason }, 'customer notice dropped: lost ownership');
         return { posted: false, ...lost };
@@ -215,7 +216,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
         const type = m.message_type ?? 'normal';
         if (m.actor_type === 'agent' && type === 'normal') break;
         if (m.actor_type !== 'user' || type !== 'normal') continue;
-        unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts((m.message_parts ?? []) as Parameters<typeof describeMessageParts>[0])) });
+        unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts(m.message_parts ?? [])) });
         if (unanswered.length >= maxReconciledMessages) break;
       }
       return unanswered.reverse();
@@ -258,10 +259,9 @@ export function contactIdFor(key: { email: string } | { userId: string }, secret
   return `ct_${createHmac('sha256', secret).update(material).digest('hex').slice(0, 24)}`;
 }
 
+/** The message an earlier attempt posted: ours, of the same type, with the same text (Freshchat may trim it). */
 function isSameMessage(m: FreshchatMessage, agentId: string, text: string, messageType: 'normal' | 'private'): boolean {
-  const type = m.message_type ?? 'normal';
-  const content = (m.message_parts ?? []).map((p) => p.text?.content ?? '').join('');
-  return m.actor_id === agentId && type === messageType && content === text;
+  return m.actor_id === agentId && (m.message_type ?? 'normal') === messageType && describeMessageParts(m.message_parts ?? []) === text.trim();
 }
 
 const ruleLabels: Record<RuleName, string> = {
@@ -299,21 +299,11 @@ async function freshchatCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw toTemporalFailure(error);
+    throw toActivityFailure(error);
   }
 }
 
-/** Transient failures retry (honouring Retry-After); permanent 4xx stop at once and are recorded by the workflow. */
-export function toTemporalFailure(error: unknown): unknown {
-  if (!(error instanceof FreshchatApiError)) return error;
-  const details = { status: error.status, code: error.code };
-  if (error.retryable) {
-    return ApplicationFailure.create({
-      message: error.message,
-      type: freshchatTransientFailureType,
-      details: [details],
-      nextRetryDelay: error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, 100) : undefined,
-    });
-  }
-  return ApplicationFailure.nonRetryable(error.message, freshchatPermanentFailureType, details);
+/** Freshchat's failures in the one taxonomy: transient ones retry (Retry-After honoured), permanent 4xx stop at once. */
+export function toActivityFailure(error: unknown): unknown {
+  return error instanceof FreshchatApiError ? toApplicationFailure(error) : error;
 }

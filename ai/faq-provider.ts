@@ -1,7 +1,7 @@
 import MiniSearch from 'minisearch';
 import Sentiment from 'sentiment';
-import type { AiDecision, Sentiment as SentimentLevel } from '../lib/decision.js';
-import { escapeRegExp, foldText } from '../rules/text.js';
+import type { AiDecision, Sentiment as SentimentLevel } from '../workflow-safe/decision.js';
+import { escapeRegExp, foldText } from '../workflow-safe/text.js';
 import type { KnowledgeBase, KnowledgeBaseEntry } from './knowledge-base.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
 

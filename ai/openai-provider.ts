@@ -1,7 +1,8 @@
 import got, { type Response } from 'got';
 import type { z } from 'zod';
-import { AiActionSchema, AiDecisionSchema, sentimentLevels, type AiDecision } from '../lib/decision.js';
+import { AiActionSchema, AiDecisionSchema, sentimentLevels, type AiDecision } from '../workflow-safe/decision.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { retryAfterMsOf } from '../lib/retry-after.js';
 import type { AssistantSettings } from '../settings/schema.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import { AiProviderError } from './provider-error.js';
@@ -172,18 +173,6 @@ export function chatCompletionsUrl(baseUrl: string): string {
   const url = new URL(baseUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
   return url.toString();
-}
-
-/** Milliseconds from `retry-after-ms` (Azure) or `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMsOf(headers: Record<string, string | string[] | undefined>, now: number = Date.now()): number | undefined {
-  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.trim();
-  const ms = first(headers['retry-after-ms']);
-  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
-  const retryAfter = first(headers['retry-after']);
-  if (!retryAfter) return undefined;
-  if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
-  const date = Date.parse(retryAfter);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function messageContent(body: string): string | undefined {

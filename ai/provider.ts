@@ -1,13 +1,10 @@
-import type { AiDecision } from '../lib/decision.js';
-import type { AssistantSettings } from '../settings/schema.js';
-import { FaqProvider } from './faq-provider.js';
-import { loadKnowledgeBase } from './knowledge-base.js';
-import { OpenAiProvider } from './openai-provider.js';
+import type { AiDecision } from '../workflow-safe/decision.js';
 
 /**
  * The AI behind one interface: given the session so far, decide reply / escalate / resolve.
  * Providers are Temporal-free; the worker's activity calls `decide` and maps
  * AiProviderError to Temporal failures (retryable or not, Retry-After as the next delay).
+ * The factory that picks one from the settings is ./create-provider.ts.
  */
 
 export { AiProviderError } from './provider-error.js';
@@ -44,19 +41,4 @@ export interface AiProvider {
    * `signal.reason` when aborted, so a Temporal cancellation propagates as itself.
    */
   decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult>;
-}
-
-export type AiProviderConfig =
-  | { provider: 'faq' }
-  | { provider: 'openai'; baseUrl: string; apiKey: string; model: string; temperature: number; timeoutMs?: number };
-
-/** Builds the configured provider; reads the knowledge base named in the settings (throws KnowledgeBaseError). */
-export function createAiProvider(config: AiProviderConfig, settings: AssistantSettings): AiProvider {
-  const knowledgeBase = loadKnowledgeBase(settings.knowledgeBase);
-  switch (config.provider) {
-    case 'faq':
-      return new FaqProvider(knowledgeBase);
-    case 'openai':
-      return new OpenAiProvider(config, settings, knowledgeBase);
-  }
 }

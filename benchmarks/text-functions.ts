@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { detectLanguage } from '../ai/language.js';
-import { matchHandoffPhrase } from '../rules/handoff-rules.js';
-import { boundCustomerText, foldText } from '../rules/text.js';
+import { detectLanguage } from '../workflow-safe/language.js';
+import { matchHandoffPhrase } from '../workflow-safe/handoff-rules.js';
+import { boundCustomerText, foldText } from '../workflow-safe/text.js';
 
 /**
  * `npm run bench:text`: what the workflow's text functions cost on one long run of non-space

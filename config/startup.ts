@@ -1,6 +1,6 @@
 import dotenv from 'dotenv';
 import { parseEncryptionKeys, EncryptionKeyError, type EncryptionKey } from '../codec/encryption-keys.js';
-import { createAiProvider, type AiProviderConfig } from '../ai/provider.js';
+import { createAiProvider, type AiProviderConfig } from '../ai/create-provider.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
 import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_ID_SECRET } from './contact-id-secret.js';

@@ -1,4 +1,6 @@
 import { got, HTTPError, RequestError, type Got } from 'got';
+import { retryAfterMsOf } from '../lib/retry-after.js';
+import { failureTypes, type DomainFailure, type FailureType } from '../workflow-safe/failures.js';
 
 /**
  * A typed client for the parts of the Freshchat REST API v2 the product uses
@@ -49,20 +51,35 @@ export type ConversationUpdate =
   | { status: 'new'; assigned_group_id: string }
   | { status: 'resolved' };
 
-export class FreshchatApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: string,
-    readonly retryAfterMs: number | undefined,
-  ) {
+export interface FreshchatApiErrorOptions {
+  /** HTTP status, when Freshchat answered; undefined for network failures. */
+  status?: number;
+  /** Freshchat's own status text (INVALID_VALUE, …), `HTTP_<status>`, or a network error code. */
+  code: string;
+  retryAfterMs?: number;
+}
+
+/** A failed Freshchat call. Temporal-free: activities turn it into an ApplicationFailure (workflow-safe/failures.ts). */
+export class FreshchatApiError extends Error implements DomainFailure {
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: FreshchatApiErrorOptions) {
     super(message);
     this.name = 'FreshchatApiError';
+    this.status = options.status;
+    this.code = options.code;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /** 429, 5xx and network failures are transient; every other 4xx needs a human. */
   get retryable(): boolean {
     return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
+
+  get failureType(): FailureType {
+    return this.retryable ? failureTypes.freshchatTransient : failureTypes.freshchatPermanent;
   }
 }
 
@@ -173,12 +190,12 @@ function toFreshchatApiError(error: unknown, method: string, path: string): Fres
     const status = error.response.statusCode;
     const body = error.response.body as { status?: string; code?: unknown } | undefined;
     const code = typeof body?.status === 'string' ? body.status : `HTTP_${status}`;
-    return new FreshchatApiError(`Freshchat ${where} answered ${status} ${code}`, status, code, parseRetryAfter(error.response.headers['retry-after']));
+    return new FreshchatApiError(`Freshchat ${where} answered ${status} ${code}`, { status, code, retryAfterMs: retryAfterMsOf(error.response.headers) });
   }
   if (error instanceof RequestError) {
-    return new FreshchatApiError(`Freshchat ${where} failed: ${error.code}`, undefined, error.code, undefined);
+    return new FreshchatApiError(`Freshchat ${where} failed: ${error.code}`, { code: error.code });
   }
-  return new FreshchatApiError(`Freshchat ${where} failed: ${(error as Error).message}`, undefined, 'UNKNOWN', undefined);
+  return new FreshchatApiError(`Freshchat ${where} failed: ${(error as Error).message}`, { code: 'UNKNOWN' });
 }
 
 /**
@@ -188,16 +205,7 @@ function toFreshchatApiError(error: unknown, method: string, path: string): Fres
  */
 export function pathSegment(id: string): string {
   if (id === '' || id === '.' || id === '..' || id.length > 256) {
-    throw new FreshchatApiError('refused to call Freshchat: an id is empty, a dot segment or too long', 400, 'INVALID_ID', undefined);
+    throw new FreshchatApiError('refused to call Freshchat: an id is empty, a dot segment or too long', { status: 400, code: 'INVALID_ID' });
   }
   return encodeURIComponent(id);
-}
-
-/** `Retry-After` is integer seconds or an HTTP date. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (!raw) return undefined;
-  if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundCustomerText } from '../rules/text.js';
+import { boundCustomerText } from '../workflow-safe/text.js';
+import { describeMessageParts } from './message-parts.js';
 import type { ConversationEvent } from '../workflows/messages.js';
 
 /**
@@ -156,19 +157,4 @@ export function toConversationEvent(payload: WebhookPayload): RoutedEvent {
 /** Non-message events have no id of their own; a redelivery repeats the same body, hence the same key. */
 function eventKey(...parts: string[]): string {
   return parts.join('|');
-}
-
-/** Text parts as they are; other parts as a short description the AI can read. */
-export function describeMessageParts(parts: z.infer<typeof MessagePartSchema>[]): string {
-  const lines = parts.map((part) => {
-    if (part.text?.content !== undefined) return part.text.content;
-    if (part.properties?.text !== undefined) return part.properties.text;
-    if (part.email) return [part.email.subject, part.email.content].filter(Boolean).join('\n');
-    if (part.image) return '[the customer sent an image]';
-    if (part.file) return `[the customer sent a file${part.file.name ? `: ${part.file.name}` : ''}]`;
-    if (part.collection) return '[the customer sent a collection of items]';
-    if (part.quick_reply_buttons || part.url_button) return '[the customer used a button]';
-    return '[the customer sent something that is not text]';
-  });
-  return lines.join('\n').trim();
 }

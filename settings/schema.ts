@@ -1,42 +1,20 @@
-import { IANAZone, DateTime } from 'luxon';
 import { z } from 'zod';
-import { parseTimeOfDay } from '../rules/office-hours.js';
+import { HandoffRulesSchema, TopicSchema, type HandoffRules, type Topic } from '../workflow-safe/handoff-rules.js';
+import { OfficeHoursSchema, weekdays, type OfficeHours, type Weekday } from '../workflow-safe/office-hours.js';
+
+export { weekdays };
+export type { HandoffRules, OfficeHours, Topic, Weekday };
 
 /**
  * The assistant settings file (topics, handoff rules, office hours, customer-facing words),
- * as a zod schema. Pure, so workflow code may import it too; the file loader lives in
+ * as a zod schema. The parts the workflow decides with (topics, handoff rules, office hours)
+ * are defined in workflow-safe/ and composed here; the file loader lives in
  * ./assistant-settings.ts. Optional parts have defaults, so a file with only
  * `knowledgeBase:` is complete. Objects are strict: a misspelt key is an error, not a
  * silently ignored setting.
  */
 
-export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof weekdays)[number];
-
 const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
-
-const TopicSchema = z.strictObject({
-  name: z.string().trim().min(1, { error: 'must not be empty' }).max(100),
-  description: nonEmptyText,
-  policy: z.enum(['answer', 'escalate']),
-});
-export type Topic = z.infer<typeof TopicSchema>;
-
-const defaultHandoffPhrases = [
-  'talk to a human', 'speak to a human', 'real person', 'human', 'agent', 'representative', 'operator',
-];
-
-const HandoffRulesSchema = z.strictObject({
-  /** Case- and accent-insensitive, whole words; any of them in a customer message hands off. */
-  phrases: z.array(nonEmptyText).default(defaultHandoffPhrases),
-  /** Hand off when the customer's sentiment is this level or worse; null = never for sentiment. */
-  sentimentAtOrBelow: z.enum(['very_negative', 'negative', 'neutral']).nullable().default('very_negative'),
-  /** A reply or resolve with less confidence than this is handed off instead. */
-  minConfidence: z.number().min(0).max(1).default(0.5),
-  /** A session in which the AI already replied this often is handed off on the next reply. */
-  maxAiRepliesPerSession: z.int().min(1).default(10),
-});
-export type HandoffRules = z.infer<typeof HandoffRulesSchema>;
 
 const ConversationSchema = z.strictObject({
   quietWindowSeconds: z.number().min(0).default(2),
@@ -44,45 +22,6 @@ const ConversationSchema = z.strictObject({
   nudge: z.boolean().default(true),
 });
 export type ConversationSettings = z.infer<typeof ConversationSchema>;
-
-const timeOfDay = z.string().refine((t) => {
-  const seconds = parseTimeOfDay(t);
-  return seconds !== null && seconds < 24 * 3600;
-}, { error: "must be a time like '09:00' or '09:00:30'" });
-const closingTimeOfDay = z.string().refine((t) => parseTimeOfDay(t) !== null, {
-  error: "must be a time like '18:00', '18:00:30' or '24:00'",
-});
-
-const WeeklySlotSchema = z
-  .strictObject({
-    days: z.array(z.enum(weekdays)).min(1, { error: 'must list at least one day' }),
-    open: timeOfDay,
-    close: closingTimeOfDay,
-  })
-  .refine((slot) => (parseTimeOfDay(slot.close) ?? 0) > (parseTimeOfDay(slot.open) ?? Infinity), {
-    error: 'must be later than open (same day; use 24:00 for midnight)',
-    path: ['close'],
-  });
-
-const OfficeHoursSchema = z.strictObject({
-  timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
-    error: (issue) => `unknown IANA time zone '${String(issue.input)}'`,
-  }),
-  weekly: z.array(WeeklySlotSchema).min(1, { error: 'must have at least one opening slot' }),
-  closedDates: z
-    .array(
-      z.string().refine((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
-        error: (issue) => `'${String(issue.input)}' is not a date like 2025-12-24`,
-      }),
-    )
-    .default([]),
-  /**
-   * handoff: a handoff after hours still goes to the queue, and the customer is told when the
-   * team is back. ai-until-open: the AI keeps answering and hands off at opening time.
-   */
-  afterHours: z.enum(['handoff', 'ai-until-open']).default('handoff'),
-});
-export type OfficeHours = z.infer<typeof OfficeHoursSchema>;
 
 /** ISO 639-1, optionally with a region: 'de', 'pt-BR'. */
 const languageKey = /^[a-z]{2}(-[A-Za-z]{2,4})?$/;

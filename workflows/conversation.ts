@@ -1,19 +1,28 @@
 /**
  * The conversation's state as a plain domain class: what the workflow remembers, how events
- * change it, and when its next timer is due. No Temporal calls and no I/O here, so the
- * workflow file reads like the business process and this class can be unit-tested alone.
+ * change it, and when its next timer is due. It owns every write to that state (callers use
+ * its methods) and stamps session, turn and time on each decision record. No Temporal calls
+ * and no I/O here, so it can be unit-tested alone; time is the clock's (in the workflow,
+ * Date.now() is the deterministic time of the current workflow task).
  */
-import type { RuleName } from '../rules/handoff-rules.js';
+import type { AiDecision } from '../workflow-safe/decision.js';
+import type { RuleName } from '../workflow-safe/handoff-rules.js';
+import { detectLanguage } from '../workflow-safe/language.js';
 import type {
   CarriedConversation,
+  ConversationEvent,
   ConversationStateView,
   DecisionRecord,
   FreshchatFailure,
   InboxItem,
+  PendingMessage,
   ResolutionKind,
   ResolvedBy,
+  SessionMemory,
   SessionState,
 } from './messages.js';
+
+export type { PendingMessage, SessionMemory } from './messages.js';
 
 /** Bounds that keep state (and so continue-as-new input and query results) small. */
 export const limits = {
@@ -21,34 +30,6 @@ export const limits = {
   decisions: 100,
   pendingMessages: 50,
 } as const;
-
-export interface PendingMessage {
-  eventId: string;
-  at: string;
-  text: string;
-}
-
-/** Per-session working memory (reset when a new session starts). */
-export interface SessionMemory {
-  startedAt: string;
-  turn: number;
-  pending: PendingMessage[];
-  lastCustomerAt?: string;
-  lastAiReplyAt?: string;
-  nudgedAt?: string;
-  /** ai-until-open: when office hours begin, the AI hands the conversation to the team. */
-  handoffAtOpening?: string;
-  /**
-   * Assignments to the AI agent that the workflow itself made and whose webhook echo has not
-   * come back yet. An echo is no one's decision to hand the chat to the AI: arriving after a
-   * rep took over, it must not wake the AI up again.
-   */
-  ownAssignmentEchoes?: number;
-  /** The contact's earlier conversations, summarised; loaded once per session. */
-  earlierSummaries?: string[];
-  /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */
-  aiTurnNotBefore?: string;
-}
 
 export interface SessionTimings {
   quietWindowMs: number;
@@ -66,14 +47,32 @@ export type Deadline =
 /** A workflow with nothing left to do completes after this much quiet; a later event starts a new run. */
 export const idleCloseMs = 30 * 24 * 60 * 60 * 1000;
 
+/** Which session and turn a decision belongs to: taken when a turn begins, so a later session cannot claim it. */
+export interface TurnRef {
+  session: number;
+  turn: number;
+}
+
+/** A decision as the caller knows it; the conversation adds session, turn and time. */
+export type DecisionInput = Omit<DecisionRecord, 'session' | 'turn' | 'at' | 'sources'> & { sources?: string[] };
+
 export class Conversation {
   readonly view: ConversationStateView;
-  session: SessionMemory;
+  private session: SessionMemory;
   private readonly seenEventIds: string[];
   private readonly decisionLog: DecisionRecord[];
-  lastActivityAt: number;
+  private readonly inbox: InboxItem[];
+  private lastActivityAt: number;
+  /** The AI agent's Freshchat id, once the session policy is known: it tells a takeover from our own echo. */
+  private aiAgentId?: string;
 
-  constructor(conversationId: string, mode: ConversationStateView['mode'], now: number, carried?: CarriedConversation) {
+  constructor(
+    conversationId: string,
+    mode: ConversationStateView['mode'],
+    now: number,
+    carried?: CarriedConversation,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.view = carried?.view ?? {
       conversationId,
       state: 'waiting',
@@ -86,6 +85,7 @@ export class Conversation {
     this.session = carried?.session ?? { startedAt: new Date(now).toISOString(), turn: 0, pending: [] };
     this.seenEventIds = carried?.seenEventIds ?? [];
     this.decisionLog = carried?.decisions ?? [];
+    this.inbox = [...(carried?.inbox ?? [])];
     this.lastActivityAt = now;
   }
 
@@ -97,8 +97,56 @@ export class Conversation {
     return this.decisionLog;
   }
 
-  hasSeenEvent(eventId: string): boolean {
-    return this.seenEventIds.includes(eventId);
+  /** This session's working memory, read-only: changes go through the methods below. */
+  get currentSession(): Readonly<SessionMemory> {
+    return this.session;
+  }
+
+  /** The customer messages waiting for an answer, oldest first. */
+  get pending(): readonly PendingMessage[] {
+    return this.session.pending;
+  }
+
+  /** The routing mode and the AI agent of this run; a new conversation starts in the default language. */
+  adopt(policy: { routingMode: ConversationStateView['mode']; aiAgentId: string; defaultLanguage: string }, isNewConversation: boolean): void {
+    this.view.mode = policy.routingMode;
+    this.aiAgentId = policy.aiAgentId;
+    if (isNewConversation) this.view.language = policy.defaultLanguage;
+  }
+
+  // ---- the inbox: what arrived and is not handled yet ------------------------------------
+
+  /** Queues what arrived; true when it may mean a human took over (the AI must stop thinking at once). */
+  receive(item: InboxItem): boolean {
+    this.inbox.push(item);
+    switch (item.type) {
+      case 'event':
+        return this.aiAgentId !== undefined && mayBeTakeover(item.event, this.aiAgentId);
+      case 'forceHandoff':
+      case 'resolve':
+        return true;
+      case 'handBackToAi':
+        return false;
+    }
+  }
+
+  /** Messages read back from Freshchat that never arrived as events go first, once each. */
+  receiveUnseenCustomerMessages(messages: Array<Omit<Extract<ConversationEvent, { kind: 'customer_message' }>, 'kind'>>): number {
+    const queued = new Set(this.inbox.flatMap((item) => (item.type === 'event' ? [item.event.eventId] : [])));
+    const unseen = messages.filter((m) => !queued.has(m.eventId) && !this.seenEventIds.includes(m.eventId));
+    this.inbox.unshift(...unseen.map((m): InboxItem => ({ type: 'event', event: { kind: 'customer_message', ...m } })));
+    return unseen.length;
+  }
+
+  get hasInbox(): boolean {
+    return this.inbox.length > 0;
+  }
+
+  /** The next item to handle; handling it counts as activity (the idle close waits for quiet). */
+  takeNext(): InboxItem | undefined {
+    const item = this.inbox.shift();
+    if (item) this.lastActivityAt = this.clock();
+    return item;
   }
 
   /** Webhooks arrive at least once: true the first time an event id is seen. */
@@ -112,6 +160,8 @@ export class Conversation {
     return true;
   }
 
+  // ---- the session -----------------------------------------------------------------------
+
   moveTo(state: SessionState): void {
     this.view.state = state;
   }
@@ -119,6 +169,7 @@ export class Conversation {
   /**
    * `sentAt` is Freshchat's own timestamp: the session's transcript is read from Freshchat
    * from the session start on, so the start must not be later than the first message.
+   * The language follows the customer's words, sticky to the language so far.
    */
   addCustomerMessage(message: PendingMessage, sentAt: string): void {
     if (Date.parse(sentAt) < Date.parse(this.session.startedAt)) this.session.startedAt = new Date(Date.parse(sentAt)).toISOString();
@@ -128,12 +179,21 @@ export class Conversation {
     this.session.pending.push(message);
     if (this.session.pending.length > limits.pendingMessages) this.session.pending.shift();
     this.view.pendingCustomerMessages = this.session.pending.length;
+    this.view.language = detectLanguage(message.text, this.view.language);
   }
 
   /** Messages answered by a turn leave the queue; later ones stay for the next turn. */
-  markAnswered(upToEventIds: string[]): void {
+  markAnswered(upToEventIds: readonly string[]): void {
     this.session.pending = this.session.pending.filter((m) => !upToEventIds.includes(m.eventId));
     this.view.pendingCustomerMessages = this.session.pending.length;
+  }
+
+  identifiedContact(contactId: string): void {
+    this.view.contactId = contactId;
+  }
+
+  rememberEarlierSummaries(summaries: string[]): void {
+    this.session.earlierSummaries = summaries;
   }
 
   /** `at`: when the session began by Freshchat's clock (the reopen or the first message). */
@@ -148,22 +208,40 @@ export class Conversation {
     this.view.pendingCustomerMessages = 0;
   }
 
+  /** A rep holds the conversation now: the rep answers what is waiting, and the AI must not if handed the chat later. */
+  humanTookOver(): void {
+    this.view.state = 'human';
+    this.markAnswered(this.session.pending.map((m) => m.eventId));
+  }
+
+  startTurn(): TurnRef {
+    this.session.aiTurnNotBefore = undefined;
+    this.session.turn++;
+    this.view.counters.turns++;
+    return { session: this.view.session, turn: this.session.turn };
+  }
+
   /** The pending messages get their AI turn no earlier than `at` (Freshchat is down now). */
   postponeAiTurn(at: number): void {
     this.session.aiTurnNotBefore = new Date(at).toISOString();
   }
 
-  startTurn(): number {
-    this.session.aiTurnNotBefore = undefined;
-    this.session.turn++;
-    this.view.counters.turns++;
-    return this.session.turn;
+  /** What the AI learned in its turn, kept for notes, search attributes and the next turn. */
+  recordAiOutcome(outcome: { language: string; decision: Pick<AiDecision, 'sentiment' | 'summary'> }): void {
+    this.view.language = outcome.language;
+    this.view.sentiment = outcome.decision.sentiment;
+    this.view.summary = outcome.decision.summary;
   }
 
   recordAiReply(now: number): void {
     this.view.counters.aiReplies++;
     this.session.lastAiReplyAt = new Date(now).toISOString();
     this.session.nudgedAt = undefined;
+  }
+
+  /** ai-until-open: the first AI reply after hours schedules the handoff for the opening. */
+  handOffAtOpening(at: Date): void {
+    this.session.handoffAtOpening ??= at.toISOString();
   }
 
   expectOwnAssignmentEcho(): void {
@@ -185,7 +263,9 @@ export class Conversation {
     return this.decisionLog.filter((d) => d.session === this.view.session && d.action === 'reply' && d.outcome === 'posted').length;
   }
 
-  recordDecision(record: DecisionRecord): void {
+  /** Records a decision, stamped with its session and turn (the current ones unless given) and the time. */
+  recordDecision(decision: DecisionInput, turn: TurnRef = { session: this.view.session, turn: this.session.turn }): void {
+    const record: DecisionRecord = { ...turn, at: new Date(this.clock()).toISOString(), ...decision, sources: decision.sources ?? [] };
     this.decisionLog.push(record);
     if (this.decisionLog.length > limits.decisions) this.decisionLog.shift();
     this.view.lastDecision = record;
@@ -234,14 +314,29 @@ export class Conversation {
     return candidates.reduce((a, b) => (b.at < a.at ? b : a));
   }
 
-  snapshot(inbox: InboxItem[]): CarriedConversation {
+  /** Everything the next run needs, including events that arrived but were not handled yet. */
+  snapshot(): CarriedConversation {
     this.view.counters.continuedAsNew++;
     return {
       view: this.view,
       session: this.session,
       seenEventIds: this.seenEventIds,
       decisions: this.decisionLog,
-      inbox,
+      inbox: this.inbox,
     };
+  }
+}
+
+/** Events that may mean a human took over; the main loop decides for sure. */
+function mayBeTakeover(event: ConversationEvent, aiAgentId: string): boolean {
+  switch (event.kind) {
+    case 'agent_message':
+      return !event.private && event.agentId !== aiAgentId;
+    case 'assignment':
+      return event.toAgentId !== aiAgentId && (event.toAgentId !== '' || event.actorType === 'agent');
+    case 'resolution':
+      return true;
+    default:
+      return false;
   }
 }

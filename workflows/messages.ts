@@ -3,8 +3,8 @@
  * webhook API, the tests and the ops documentation (`temporal workflow signal --name ...`).
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AiAction, Sentiment } from '../lib/decision.js';
-import type { RuleName } from '../rules/handoff-rules.js';
+import type { AiAction, Sentiment } from '../workflow-safe/decision.js';
+import type { RuleName } from '../workflow-safe/handoff-rules.js';
 
 export const conversationTaskQueueDefault = 'freshchat-ai';
 export const conversationWorkflowType = 'conversationWorkflow';
@@ -84,10 +84,38 @@ export interface ConversationStateView {
   };
 }
 
+export interface PendingMessage {
+  eventId: string;
+  at: string;
+  text: string;
+}
+
+/** Per-session working memory (reset when a new session starts). */
+export interface SessionMemory {
+  startedAt: string;
+  turn: number;
+  pending: PendingMessage[];
+  lastCustomerAt?: string;
+  lastAiReplyAt?: string;
+  nudgedAt?: string;
+  /** ai-until-open: when office hours begin, the AI hands the conversation to the team. */
+  handoffAtOpening?: string;
+  /**
+   * Assignments to the AI agent that the workflow itself made and whose webhook echo has not
+   * come back yet. An echo is no one's decision to hand the chat to the AI: arriving after a
+   * rep took over, it must not wake the AI up again.
+   */
+  ownAssignmentEchoes?: number;
+  /** The contact's earlier conversations, summarised; loaded once per session. */
+  earlierSummaries?: string[];
+  /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */
+  aiTurnNotBefore?: string;
+}
+
 /** Everything that crosses continue-as-new: plain JSON (no Map/Set). */
 export interface CarriedConversation {
   view: ConversationStateView;
-  session: import('./conversation.js').SessionMemory;
+  session: SessionMemory;
   seenEventIds: string[];
   decisions: DecisionRecord[];
   inbox: InboxItem[];

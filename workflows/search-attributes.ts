@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineSearchAttributeKey, type SearchAttributeUpdatePair } from '@temporalio/common';
+import type { ConversationStateView } from './messages.js';
 
 /**
  * The custom search attributes every conversation workflow sets, so ops can find
@@ -22,3 +23,18 @@ export const searchAttributeDefinitions: Array<{ name: string; type: 'Keyword' |
   name: key.name,
   type: key.type === 'INT' ? 'Int' : 'Keyword',
 }));
+
+/** Every search attribute's value, derived from the conversation's state in this one place. */
+export function searchAttributesOf(view: ConversationStateView): SearchAttributeUpdatePair[] {
+  return [
+    { key: searchAttributes.conversationId, value: view.conversationId },
+    { key: searchAttributes.state, value: view.state },
+    { key: searchAttributes.contactId, value: view.contactId ?? '' },
+    { key: searchAttributes.sentiment, value: view.sentiment ?? '' },
+    { key: searchAttributes.resolvedBy, value: view.resolvedBy ?? '' },
+    { key: searchAttributes.resolutionKind, value: view.resolutionKind ?? '' },
+    { key: searchAttributes.handoffRule, value: view.escalationRule ?? '' },
+    { key: searchAttributes.freshchatError, value: view.lastError ? `${view.lastError.activity}:${view.lastError.status ?? view.lastError.code}` : '' },
+    { key: searchAttributes.session, value: view.session },
+  ];
+}

@@ -12,7 +12,8 @@ import { parseEncryptionKeys, type EncryptionKey } from '../../codec/encryption-
 import { listen, opsListenerTimeouts, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
-import { createAiProvider, type AiProvider, type AiProviderConfig } from '../../ai/provider.js';
+import { createAiProvider, type AiProviderConfig } from '../../ai/create-provider.js';
+import type { AiProvider } from '../../ai/provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';

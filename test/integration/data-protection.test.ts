@@ -15,7 +15,7 @@ import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { contactIdFor } from '../../activities/freshchat-activities.js';
 import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { OpenAiProvider } from '../../ai/openai-provider.js';
-import { createAiProvider } from '../../ai/provider.js';
+import { createAiProvider } from '../../ai/create-provider.js';
 import { createLogger, redactPaths } from '../../lib/logger.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery } from '../../workflows/messages.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { maxCustomerTextChars } from '../../rules/text.js';
+import { maxCustomerTextChars } from '../../workflow-safe/text.js';
 import {
   aiReplies,
   customerSays,

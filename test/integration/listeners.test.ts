@@ -1,4 +1,4 @@
-import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -17,29 +17,12 @@ import { conversationWorkflowId, conversationWorkflowType } from '../../workflow
 import { capturedLogs } from '../helpers/log-capture.js';
 import { testEncryptionKeySetting } from '../helpers/system.js';
 import { testServer } from '../helpers/temporal-server.js';
+import { customerMessagePayload, signWebhookBody } from '../helpers/webhook-payloads.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const sign = (body: string | Buffer, key: KeyObject = privateKey): string => createSign('RSA-SHA256').update(body).sign(key, 'base64');
+const sign = (body: string | Buffer): string => signWebhookBody(body, privateKey);
 
-function customerMessage(ids: { conversationId?: string; userId?: string; messageId?: string } = {}, text = 'Where is my order?') {
-  const userId = ids.userId ?? randomUUID();
-  return {
-    actor: { actor_type: 'user', actor_id: userId },
-    action: 'message_create',
-    action_time: new Date().toISOString(),
-    data: {
-      message: {
-        id: ids.messageId ?? randomUUID(),
-        conversation_id: ids.conversationId ?? randomUUID(),
-        actor_type: 'user',
-        actor_id: userId,
-        user_id: userId,
-        message_parts: [{ text: { content: text } }],
-        created_time: new Date().toISOString(),
-      },
-    },
-  };
-}
+const customerMessage = customerMessagePayload;
 
 const closeServer = (server: Server | TcpServer) => new Promise<void>((resolve) => server.close(() => resolve()));
 

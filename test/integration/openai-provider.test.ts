@@ -3,9 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
-import { OpenAiProvider, chatCompletionsUrl, retryAfterMsOf, type OpenAiProviderConfig } from '../../ai/openai-provider.js';
-import { AiProviderError, createAiProvider, type AiTurnInput } from '../../ai/provider.js';
-import type { AiDecision } from '../../lib/decision.js';
+import { OpenAiProvider, chatCompletionsUrl, type OpenAiProviderConfig } from '../../ai/openai-provider.js';
+import { retryAfterMsOf } from '../../lib/retry-after.js';
+import { createAiProvider } from '../../ai/create-provider.js';
+import { AiProviderError, type AiTurnInput } from '../../ai/provider.js';
+import type { AiDecision } from '../../workflow-safe/decision.js';
 import { createLogger } from '../../lib/logger.js';
 import { defaultSettingsPath, loadAssistantSettings } from '../../settings/assistant-settings.js';
 

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from '@temporalio/client';
 import { conversationWorkflowId, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
-import { suggestContinueAsNewAfterEvents } from '../helpers/temporal-server.js';
+import { freePort, suggestContinueAsNewAfterEvents } from '../helpers/temporal-server.js';
 import {
   aiAgentEmail,
   aiReplies,
@@ -167,7 +167,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
       const system = await startSystem({ startWorker: false });
       const namespace = `fresh-${Date.now()}`;
       await run(system.server.cliPath, ['operator', 'namespace', 'create', '--address', system.server.address, '--namespace', namespace]);
-      const port = 30_000 + Math.floor(Math.random() * 20_000);
+      const [port, opsPort] = [await freePort(), await freePort()];
       const api = spawn(process.execPath, ['dist/api/main.js'], {
         cwd: repoRoot,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -180,11 +180,16 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
           FRESHCHAT_WEBHOOK_PUBLIC_KEY: system.sandbox.publicKeyOneLine,
           PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
           PORT: String(port),
+          OPS_PORT: String(opsPort),
           LOG_LEVEL: 'warn',
         },
       });
+      let stderr = '';
+      api.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       try {
-        await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the API ready', 30_000);
+        await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the API ready', 30_000).catch((error: Error) => {
+          throw new Error(`${error.message}; the API wrote: ${stderr.slice(0, 2000)}`);
+        });
         system.sandbox.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/freshchat`);
         const conversationId = await startConversation(system.sandbox, 'Hello from a customer');
         const inFresh = new Client({ connection: system.server.env.connection, namespace });

@@ -15,7 +15,7 @@ import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
-import { createAiProvider } from '../../ai/provider.js';
+import { createAiProvider } from '../../ai/create-provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { workflowUiUrl } from '../../lib/temporal.js';

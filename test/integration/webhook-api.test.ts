@@ -1,4 +1,4 @@
-import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -9,33 +9,14 @@ import { createLogger } from '../../lib/logger.js';
 import { conversationWorkflowId } from '../../workflows/messages.js';
 import { capturedLogs } from '../helpers/log-capture.js';
 import { testServer } from '../helpers/temporal-server.js';
+import { customerMessagePayload, signWebhookBody } from '../helpers/webhook-payloads.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const spkiDer = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
 
-function sign(body: string | Buffer, key: KeyObject = privateKey): string {
-  return createSign('RSA-SHA256').update(body).sign(key, 'base64');
-}
+const sign = (body: string | Buffer, key: KeyObject = privateKey): string => signWebhookBody(body, key);
 
-function customerMessage(conversationId: string, text = 'Where is my order?') {
-  const userId = randomUUID();
-  return {
-    actor: { actor_type: 'user', actor_id: userId },
-    action: 'message_create',
-    action_time: new Date().toISOString(),
-    data: {
-      message: {
-        id: randomUUID(),
-        conversation_id: conversationId,
-        actor_type: 'user',
-        actor_id: userId,
-        user_id: userId,
-        message_parts: [{ text: { content: text } }],
-        created_time: new Date().toISOString(),
-      },
-    },
-  };
-}
+const customerMessage = (conversationId: string, text?: string) => customerMessagePayload({ conversationId }, text);
 
 async function listen(app: ReturnType<typeof createWebhookApp>): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = await new Promise((resolve) => {

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { AiDecisionSchema } from '../../lib/decision.js';
+import { AiDecisionSchema } from '../../workflow-safe/decision.js';
 import { FaqProvider, defaultMinScore, isCustomerDone, latestCustomerMessages, sentimentOf, summarizeSession } from '../../ai/faq-provider.js';
 import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
-import { createAiProvider, type AiTurnInput, type TranscriptEntry } from '../../ai/provider.js';
+import { createAiProvider } from '../../ai/create-provider.js';
+import type { AiTurnInput, TranscriptEntry } from '../../ai/provider.js';
 import { defaultSettingsPath, loadAssistantSettings } from '../../settings/assistant-settings.js';
 
 const settings = loadAssistantSettings(defaultSettingsPath);

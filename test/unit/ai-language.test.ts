@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { detectLanguage } from '../../ai/language.js';
+import { detectLanguage } from '../../workflow-safe/language.js';
 
 describe('detectLanguage', () => {
   it('detects English, German, French and Spanish sentences as ISO 639-1', () => {

@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { contactIdFor, normaliseEmail, renderNote } from '../../activities/freshchat-activities.js';
-import { describeMessageParts, toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
+import { describeMessageParts } from '../../freshchat/message-parts.js';
+import { toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
 import { Conversation, idleCloseMs, limits } from '../../workflows/conversation.js';
 
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
@@ -34,7 +35,7 @@ describe('Conversation (the workflow state, pure)', () => {
   it('starts the session no later than the first message by Freshchat\'s clock', () => {
     const c = new Conversation('c1', 'auto', t0);
     c.addCustomerMessage({ eventId: 'm1', at: new Date(t0).toISOString(), text: 'hi' }, new Date(t0 - 4000).toISOString());
-    expect(c.session.startedAt).to.equal(new Date(t0 - 4000).toISOString());
+    expect(c.currentSession.startedAt).to.equal(new Date(t0 - 4000).toISOString());
   });
 
   it('treats the echo of its own assignment as no one\'s decision, exactly once per assignment', () => {
@@ -50,7 +51,7 @@ describe('Conversation (the workflow state, pure)', () => {
     c.resolved('ai', 'confirmed');
     c.startSession(t0 + 1000);
     expect(c.view).to.include({ session: 2, state: 'waiting', resolvedBy: undefined, resolutionKind: undefined });
-    const snapshot = JSON.parse(JSON.stringify(c.snapshot([])));
+    const snapshot = JSON.parse(JSON.stringify(c.snapshot()));
     const restored = new Conversation('c1', 'auto', t0, snapshot);
     expect(restored.view.session).to.equal(2);
     expect(restored.view.counters.continuedAsNew).to.equal(1);

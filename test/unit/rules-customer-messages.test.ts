@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { customerMessage } from '../../rules/customer-messages.js';
+import { customerMessage } from '../../activities/customer-messages.js';
 import type { Messages } from '../../settings/schema.js';
 
 const messages: Messages = {

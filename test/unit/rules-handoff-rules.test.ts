@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { AiDecision } from '../../lib/decision.js';
-import { applyDecisionRules, matchHandoffPhrase, type DecisionRulesContext } from '../../rules/handoff-rules.js';
+import type { AiDecision } from '../../workflow-safe/decision.js';
+import { applyDecisionRules, matchHandoffPhrase, type DecisionRulesContext } from '../../workflow-safe/handoff-rules.js';
 
 describe('matchHandoffPhrase', () => {
   const phrases = ['talk to a human', 'agent', 'mit einem Menschen', 'représentant'];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { describeOpening, officeHoursAt, parseTimeOfDay } from '../../rules/office-hours.js';
+import { describeOpening, officeHoursAt, parseTimeOfDay } from '../../workflow-safe/office-hours.js';
 import type { OfficeHours } from '../../settings/schema.js';
 
 const berlin: OfficeHours = {

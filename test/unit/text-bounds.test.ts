@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import { detectLanguage, languageSampleChars, languageWords } from '../../ai/language.js';
+import { detectLanguage, languageSampleChars, languageWords } from '../../workflow-safe/language.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
-import { applyDecisionRules, matchHandoffPhrase } from '../../rules/handoff-rules.js';
-import { boundCustomerText, cutText, foldText, maxCustomerTextChars } from '../../rules/text.js';
+import { applyDecisionRules, matchHandoffPhrase } from '../../workflow-safe/handoff-rules.js';
+import { boundCustomerText, cutText, foldText, maxCustomerTextChars } from '../../workflow-safe/text.js';
 import { Conversation } from '../../workflows/conversation.js';
 
 /**

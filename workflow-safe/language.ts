@@ -1,6 +1,6 @@
 import { francAll } from 'franc-min';
 import { iso6393To1 } from 'iso-639-3';
-import { cutText } from '../rules/text.js';
+import { cutText } from './text.js';
 
 /**
  * The language of a customer's message as ISO 639-1 ('en', 'de', …), for choosing the words

@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
-import type { OfficeHours, Weekday } from '../settings/schema.js';
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
 
 /**
  * Office hours as pure functions of `now` (workflow-safe: no clock, no I/O).
@@ -157,3 +157,47 @@ function dateTimeConnector(dt: DateTime): string {
   const before = parts[firstTimePart - 1];
   return firstTimePart > 0 && before?.type === 'literal' ? before.value : ' ';
 }
+
+// ---- the settings file's `officeHours` section (composed into settings/schema.ts) -------------
+
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+const timeOfDay = z.string().refine((t) => {
+  const seconds = parseTimeOfDay(t);
+  return seconds !== null && seconds < 24 * 3600;
+}, { error: "must be a time like '09:00' or '09:00:30'" });
+const closingTimeOfDay = z.string().refine((t) => parseTimeOfDay(t) !== null, {
+  error: "must be a time like '18:00', '18:00:30' or '24:00'",
+});
+
+const WeeklySlotSchema = z
+  .strictObject({
+    days: z.array(z.enum(weekdays)).min(1, { error: 'must list at least one day' }),
+    open: timeOfDay,
+    close: closingTimeOfDay,
+  })
+  .refine((slot) => (parseTimeOfDay(slot.close) ?? 0) > (parseTimeOfDay(slot.open) ?? Infinity), {
+    error: 'must be later than open (same day; use 24:00 for midnight)',
+    path: ['close'],
+  });
+
+export const OfficeHoursSchema = z.strictObject({
+  timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
+    error: (issue) => `unknown IANA time zone '${String(issue.input)}'`,
+  }),
+  weekly: z.array(WeeklySlotSchema).min(1, { error: 'must have at least one opening slot' }),
+  closedDates: z
+    .array(
+      z.string().refine((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
+        error: (issue) => `'${String(issue.input)}' is not a date like 2025-12-24`,
+      }),
+    )
+    .default([]),
+  /**
+   * handoff: a handoff after hours still goes to the queue, and the customer is told when the
+   * team is back. ai-until-open: the AI keeps answering and hands off at opening time.
+   */
+  afterHours: z.enum(['handoff', 'ai-until-open']).default('handoff'),
+});
+export type OfficeHours = z.infer<typeof OfficeHoursSchema>;

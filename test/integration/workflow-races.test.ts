@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Context } from '@temporalio/activity';
+import { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../../activities/assistant-activities.js';
+import type { ContactActivities } from '../../activities/contact-activities.js';
+import type { FreshchatActivities, PostOutcome } from '../../activities/freshchat-activities.js';
+import { createDataConverter } from '../../codec/data-converter.js';
+import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
+import type { AiDecision } from '../../workflow-safe/decision.js';
+import {
+  conversationWorkflowId,
+  conversationWorkflowType,
+  decisionsQuery,
+  freshchatEventSignal,
+  stateQuery,
+  type ConversationEvent,
+  type ConversationWorkflowInput,
+} from '../../workflows/messages.js';
+import { eventually, testEncryptionKeySetting } from '../helpers/system.js';
+import { testServer } from '../helpers/temporal-server.js';
+
+/**
+ * The race branches of the workflow, each forced with fake activities on the real server (the
+ * time-skipping test server is a download, not available here; durations are milliseconds
+ * instead): a rep's assignment while the AI thinks, a handoff notice that loses the race, a
+ * closing reply that loses it.
+ */
+const aiAgentId = 'ai-agent-1';
+const policy: SessionPolicy = {
+  routingMode: 'auto',
+  aiAgentId,
+  quietWindowMs: 100,
+  inactivityMs: 600_000,
+  nudge: false,
+  topics: [],
+  handoff: { phrases: ['talk to a human'], sentimentAtOrBelow: null, minConfidence: 0, maxAiRepliesPerSession: 10 },
+  officeHours: undefined,
+  defaultLanguage: 'en',
+};
+
+type Calls = Record<string, number>;
+
+interface Fakes {
+  decide?: () => Promise<AiTurnOutcome>;
+  postAiReply?: () => PostOutcome;
+  postCustomerNotice?: () => PostOutcome;
+}
+
+function fakeActivities(calls: Calls, fakes: Fakes) {
+  const called = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  const posted = (): PostOutcome => ({ posted: true, messageId: randomUUID() });
+  const freshchat: FreshchatActivities = {
+    resolveAiAgent: async () => aiAgentId,
+    isRepAgent: async () => (called('isRepAgent'), true),
+    readConversationOwner: async () => (called('readConversationOwner'), { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
+    assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
+    postAiReply: async () => (called('postAiReply'), fakes.postAiReply?.() ?? posted()),
+    postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
+    handOffToQueue: async () => void called('handOffToQueue'),
+    postPrivateNote: async () => (called('postPrivateNote'), randomUUID()),
+    resolveInFreshchat: async () => void called('resolveInFreshchat'),
+    identifyContact: async () => ({ contactId: `ct_${'0'.repeat(24)}` }),
+    readUnansweredCustomerMessages: async () => [],
+  };
+  const assistant: AssistantActivities = {
+    loadSessionPolicy: async () => policy,
+    decideNextStep: async () => (called('decideNextStep'), fakes.decide ? fakes.decide() : Promise.reject(new Error('no AI in this test'))),
+  };
+  const contacts: ContactActivities = { loadEarlierSummaries: async () => [] };
+  return { ...freshchat, ...assistant, ...contacts };
+}
+
+const decision = (action: AiDecision['action'], reply = 'Here you go.'): AiTurnOutcome => ({
+  decision: { action, reply, topic: 'orders', sentiment: 'neutral', summary: 'Asked about an order.', reason: 'test', confidence: 0.9 },
+  sources: [],
+  model: 'fake',
+  latencyMs: 1,
+  language: 'en',
+});
+
+describe('workflow race branches (fake activities, real server)', function () {
+  this.timeout(60_000);
+  const dataConverter = createDataConverter(parseEncryptionKeys(testEncryptionKeySetting));
+  let client: Client;
+
+  before(async function () {
+    this.timeout(600_000);
+    const server = await testServer();
+    client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
+  });
+
+  /** Runs one conversation on its own task queue with `fakes`; returns the recorded calls and a handle. */
+  async function withFakeWorker(fakes: Fakes, run: (ctx: { conversationId: string; calls: Calls; signal: (event: ConversationEvent) => Promise<void> }) => Promise<void>): Promise<void> {
+    const server = await testServer();
+    const taskQueue = `races-${randomUUID()}`;
+    const calls: Calls = {};
+    const worker = await Worker.create({
+      connection: server.env.nativeConnection,
+      namespace: server.namespace,
+      taskQueue,
+      dataConverter,
+      workflowBundle: server.bundle,
+      activities: fakeActivities(calls, fakes),
+      maxHeartbeatThrottleInterval: '200 milliseconds',
+    });
+    const conversationId = randomUUID();
+    const workflowId = conversationWorkflowId(conversationId);
+    const signal = async (event: ConversationEvent) => {
+      await client.workflow.signalWithStart(conversationWorkflowType, {
+        workflowId,
+        taskQueue,
+        args: [{ conversationId } satisfies ConversationWorkflowInput],
+        signal: freshchatEventSignal,
+        signalArgs: [event],
+      });
+    };
+    await worker.runUntil(run({ conversationId, calls, signal }));
+  }
+
+  const customer = (text: string): ConversationEvent => ({ kind: 'customer_message', eventId: randomUUID(), at: new Date().toISOString(), userId: 'user-1', text });
+  const state = (conversationId: string) => client.workflow.getHandle(conversationWorkflowId(conversationId)).query(stateQuery);
+  const decisions = (conversationId: string) => client.workflow.getHandle(conversationWorkflowId(conversationId)).query(decisionsQuery);
+
+  it("a rep's assignment while the AI thinks cancels the AI's turn; nothing reaches the customer", async () => {
+    let thinking: () => void;
+    const aiStarted = new Promise<void>((resolve) => (thinking = resolve));
+    let aborted = false;
+    const decide = async (): Promise<AiTurnOutcome> => {
+      const context = Context.current();
+      thinking();
+      // Think until cancelled, heartbeating: that is how the cancellation arrives.
+      for (let i = 0; i < 200 && !context.cancellationSignal.aborted; i++) {
+        context.heartbeat();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      aborted = context.cancellationSignal.aborted;
+      throw new Error('cancelled');
+    };
+    await withFakeWorker({ decide }, async ({ conversationId, calls, signal }) => {
+      await signal(customer('Where is my order?'));
+      await aiStarted;
+      await signal({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType: 'agent', toAgentId: 'rep-1', toGroupId: '' });
+      await eventually(async () => (await state(conversationId)).state === 'human', 'the takeover');
+      await eventually(async () => (await decisions(conversationId)).some((d) => d.rule === 'lost_ownership_race' && d.outcome === 'dropped'), 'the dropped turn');
+      await eventually(async () => aborted, "the AI's cancellation", 10_000);
+      expect(calls.postAiReply ?? 0).to.equal(0);
+      expect(calls.postCustomerNotice ?? 0).to.equal(0);
+    });
+  });
+
+  it('an escalation whose handoff notice loses the race leaves the rep\'s assignment alone, and still leaves the note', async () => {
+    const lost = (): PostOutcome => ({ posted: false, lostTo: 'rep', reason: 'the conversation is assigned to another agent' });
+    await withFakeWorker({ postCustomerNotice: lost }, async ({ conversationId, calls, signal }) => {
+      await signal(customer('I want to talk to a human'));
+      await eventually(async () => (await state(conversationId)).state === 'human', 'following Freshchat to the rep');
+      await eventually(async () => calls.postPrivateNote === 1, 'the handoff note');
+      expect(calls.handOffToQueue ?? 0).to.equal(0);
+      expect(calls.decideNextStep ?? 0).to.equal(0); // a handoff phrase needs no AI
+      const [record] = (await decisions(conversationId)).filter((d) => d.rule === 'handoff_phrase');
+      expect(record).to.include({ action: 'escalate', outcome: 'escalated', session: 1, turn: 1 });
+    });
+  });
+
+  it('a resolution whose closing reply loses the race does not resolve the conversation', async () => {
+    const lost = (): PostOutcome => ({ posted: false, lostTo: 'rep', reason: 'a rep wrote in the conversation' });
+    await withFakeWorker({ decide: async () => decision('resolve', 'Glad I could help!'), postAiReply: lost }, async ({ conversationId, calls, signal }) => {
+      await signal(customer("thanks, that's all"));
+      await eventually(async () => (await state(conversationId)).state === 'human', 'following Freshchat to the rep');
+      expect(calls.resolveInFreshchat ?? 0).to.equal(0);
+      expect(calls.postPrivateNote ?? 0).to.equal(0);
+      const records = await decisions(conversationId);
+      expect(records.map((d) => `${d.action}:${d.rule}:${d.outcome}`)).to.deep.equal(['resolve:ai_decision:resolved', 'resolve:lost_ownership_race:dropped']);
+      expect((await state(conversationId)).resolvedBy).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,519 @@
+/**
+ * The steps of a conversation (SPEC §4): handle what arrived, claim, run an AI turn, escalate,
+ * resolve, nudge, reconcile with Freshchat. The workflow (conversation-workflow.ts) owns the
+ * activity proxies, the message handlers and the main loop, and calls into this class; the
+ * state lives in the Conversation domain class, which owns every write to it.
+ */
+import { CancellationScope, isCancellation, log, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { AiTurnOutcome, AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
+import type { ContactActivities } from '../activities/contact-activities.js';
+import type { CustomerNoticeKind, FreshchatActivities, LostOwnership, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
+import type { AiDecision } from '../workflow-safe/decision.js';
+import { failureTypes, isFreshchatFailure, readActivityFailure, type CrossedFailure } from '../workflow-safe/failures.js';
+import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../workflow-safe/handoff-rules.js';
+import { describeOpening, officeHoursAt } from '../workflow-safe/office-hours.js';
+import { boundCustomerText } from '../workflow-safe/text.js';
+import type { Conversation, Deadline, SessionTimings, TurnRef } from './conversation.js';
+import type { ConversationEvent, ConversationStateView, DecisionRecord, InboxItem, ResolutionKind } from './messages.js';
+import { searchAttributesOf } from './search-attributes.js';
+
+export interface ConversationActivities {
+  freshchat: FreshchatActivities;
+  assistant: AssistantActivities;
+  contacts: ContactActivities;
+}
+
+/** Workflow time: in the workflow sandbox, Date.now() is the deterministic time of the current workflow task. */
+const now = (): number => Date.now();
+const isoNow = (): string => new Date(now()).toISOString();
+/**
+ * Freshchat's timestamps bound what activities read back from Freshchat; a little slack
+ * absorbs clock skew between Freshchat and the worker.
+ */
+const clockSkewMs = 5_000;
+const freshchatTime = (at: string): number => (Number.isNaN(Date.parse(at)) ? now() : Math.min(Date.parse(at), now())) - clockSkewMs;
+const notBeforeNow = (): string => new Date(now() - clockSkewMs).toISOString();
+
+/** Freshchat still failing after all its retries: the AI turn is tried again this much later. */
+const freshchatOutageRetryMs = 5 * 60 * 1000;
+/** A new run looks this far back for customer messages nobody answered (events Freshchat gave up on). */
+const reconcileLookbackMs = 24 * 60 * 60 * 1000;
+/**
+ * Workflows that were running before reconciliation and the Freshchat-failure branch existed
+ * replay their history without them (test/integration/replay.test.ts).
+ */
+const withReconciliation = (): boolean => patched('reconcile-with-freshchat');
+
+/** Search attributes change only when their values do, to keep history small. */
+export class SearchAttributePublisher {
+  private published = '';
+
+  publish(view: ConversationStateView): void {
+    const attributes = searchAttributesOf(view);
+    const key = JSON.stringify(attributes.map((a) => a.value));
+    if (key === this.published) return;
+    this.published = key;
+    upsertSearchAttributes(attributes);
+  }
+}
+
+/**
+ * Runs Freshchat activities for the workflow. A permanent refusal (401/403/404…) or retries
+ * running out is recorded in the state and the search attributes (for `doctor`) instead of
+ * failing the workflow; the caller gets undefined and moves on.
+ */
+export class FreshchatCalls {
+  constructor(
+    private readonly conversation: Conversation,
+    private readonly searchAttributes: SearchAttributePublisher,
+  ) {}
+
+  async run<T>(activity: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      const failure = readActivityFailure(error);
+      if (!failure) throw error;
+      this.record(activity, failure);
+      return undefined;
+    }
+  }
+
+  record(activity: string, failure: CrossedFailure): void {
+    this.conversation.recordFailure({ at: isoNow(), activity, status: failure.status, code: failure.code, message: failure.message });
+    log.error('Freshchat call failed for good', { conversationId: this.conversation.view.conversationId, activity, status: failure.status, code: failure.code });
+    this.searchAttributes.publish(this.conversation.view);
+  }
+}
+
+/** The AI turn in progress, if any: anything that may mean a human took over cancels it at once. */
+export class InterruptibleAiTurn {
+  private scope?: CancellationScope;
+
+  cancelIf(mayBeTakeover: boolean): void {
+    if (mayBeTakeover) this.scope?.cancel();
+  }
+
+  async run<T>(think: () => Promise<T>): Promise<T> {
+    try {
+      return await CancellationScope.cancellable(async () => {
+        this.scope = CancellationScope.current();
+        return think();
+      });
+    } finally {
+      this.scope = undefined;
+    }
+  }
+}
+
+export interface ConversationProcessDeps {
+  conversation: Conversation;
+  policy: SessionPolicy;
+  activities: ConversationActivities;
+  aiTurn: InterruptibleAiTurn;
+  freshchatCalls: FreshchatCalls;
+  searchAttributes: SearchAttributePublisher;
+}
+
+export class ConversationProcess {
+  private readonly conversation: Conversation;
+  private readonly policy: SessionPolicy;
+  private readonly freshchat: FreshchatActivities;
+  private readonly assistant: AssistantActivities;
+  private readonly contacts: ContactActivities;
+  private readonly aiTurn: InterruptibleAiTurn;
+  private readonly calls: FreshchatCalls;
+  private readonly searchAttributes: SearchAttributePublisher;
+  private readonly conversationId: string;
+  readonly timings: SessionTimings;
+  private freshchatUrl?: string;
+
+  constructor(deps: ConversationProcessDeps) {
+    this.conversation = deps.conversation;
+    this.policy = deps.policy;
+    this.freshchat = deps.activities.freshchat;
+    this.assistant = deps.activities.assistant;
+    this.contacts = deps.activities.contacts;
+    this.aiTurn = deps.aiTurn;
+    this.calls = deps.freshchatCalls;
+    this.searchAttributes = deps.searchAttributes;
+    this.conversationId = deps.conversation.view.conversationId;
+    this.timings = { quietWindowMs: deps.policy.quietWindowMs, inactivityMs: deps.policy.inactivityMs, nudge: deps.policy.nudge };
+  }
+
+  /** The run begins: settings adopted, attributes published; a new run catches up with Freshchat. */
+  async begin(isNewRun: boolean): Promise<void> {
+    this.conversation.adopt(this.policy, isNewRun);
+    this.publish();
+    // A new run may start for a conversation whose earlier events never arrived.
+    if (isNewRun && withReconciliation()) await this.takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
+  }
+
+  /** Handles everything that arrived, in order. */
+  async handleInbox(): Promise<void> {
+    for (let item = this.conversation.takeNext(); item; item = this.conversation.takeNext()) await this.handle(item);
+  }
+
+  async onDeadline(deadline: Deadline): Promise<void> {
+    switch (deadline.kind) {
+      case 'quiet_window_over':
+        return this.runAiTurn();
+      case 'nudge_customer': {
+        if (withReconciliation() && (await this.takeUnseenCustomerMessages(this.sinceLastAiReply()))) return;
+        const outcome = await this.postNotice('nudge');
+        if (outcome?.posted) this.conversation.recordNudge(now());
+        else if (outcome) this.followFreshchat(outcome);
+        return;
+      }
+      case 'resolve_inactive':
+        if (withReconciliation() && (await this.takeUnseenCustomerMessages(this.sinceLastAiReply()))) return;
+        this.conversation.recordDecision({ action: 'resolve', rule: 'customer_inactive', reason: 'customer inactive', outcome: 'resolved' });
+        return this.resolve({ by: 'ai', kind: 'assumed', rule: 'customer_inactive', reason: 'customer inactive' });
+      case 'office_hours_open': {
+        const reason = 'Office hours began: the team takes over from the AI';
+        this.conversation.recordDecision({ action: 'escalate', rule: 'office_hours', reason, outcome: 'escalated' });
+        return this.escalate('office_hours', reason);
+      }
+      case 'close_idle_workflow':
+        return;
+    }
+  }
+
+  // ---- what arrived ------------------------------------------------------------------------
+
+  private async handle(item: InboxItem): Promise<void> {
+    const c = this.conversation;
+    switch (item.type) {
+      case 'event':
+        if (c.rememberEvent(item.event.eventId)) await this.onFreshchatEvent(item.event);
+        return;
+      case 'forceHandoff':
+        if (c.state === 'resolved' || c.state === 'human') return;
+        c.recordDecision({ action: 'escalate', rule: 'ops_signal', reason: item.reason, outcome: 'escalated' });
+        return this.escalate('ops_signal', item.reason);
+      case 'handBackToAi':
+        if (c.state === 'ai_active' || c.state === 'resolved') return;
+        if (await this.assignToAiAgent()) {
+          c.moveTo('ai_active');
+          this.publish();
+        }
+        return;
+      case 'resolve':
+        if (c.state === 'resolved') return;
+        return this.resolve({ by: 'ops', rule: 'ops_signal', reason: item.reason });
+    }
+  }
+
+  private async onFreshchatEvent(event: ConversationEvent): Promise<void> {
+    const c = this.conversation;
+    const aiAgentId = this.policy.aiAgentId;
+    switch (event.kind) {
+      case 'customer_message':
+        return this.onCustomerMessage(event);
+      case 'agent_message':
+        if (event.private || event.agentId === aiAgentId || c.state === 'resolved') return;
+        // Automation greetings come as agent messages too: only a real agent is a rep.
+        if (await this.calls.run('isRepAgent', () => this.freshchat.isRepAgent(event.agentId))) this.humanTookOver();
+        return;
+      case 'assignment':
+        if (c.state === 'resolved') return;
+        if (event.toAgentId === aiAgentId) {
+          if (c.consumeOwnAssignmentEcho()) return;
+          if (c.state !== 'ai_active') {
+            c.moveTo('ai_active');
+            this.publish();
+          }
+        } else if (event.toAgentId) {
+          this.humanTookOver();
+        } else if (c.state === 'ai_active' && event.actorType === 'agent') {
+          // A person moved the conversation to the queue: the AI steps back.
+          c.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+          this.publish();
+        }
+        return;
+      case 'resolution':
+        if (c.state === 'resolved') return;
+        c.resolved('rep');
+        this.publish();
+        return;
+      case 'reopen':
+        if (c.state !== 'resolved') return;
+        c.startSession(freshchatTime(event.at));
+        this.publish();
+        return;
+    }
+  }
+
+  private async onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
+    const c = this.conversation;
+    // Freshchat reopens a resolved conversation when the customer writes again.
+    if (c.state === 'resolved') c.startSession(freshchatTime(event.at));
+    // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
+    c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at);
+    // A rep holds the conversation: the rep answers, so nothing waits for the AI.
+    if (c.state === 'human') c.markAnswered([event.eventId]);
+    if (!c.view.contactId && event.userId) {
+      const contact = await this.calls.run('identifyContact', () => this.freshchat.identifyContact(event.userId));
+      if (contact) c.identifiedContact(contact.contactId);
+    }
+    if (c.state === 'waiting') await this.claimIfOurs();
+    this.publish();
+  }
+
+  /** SPEC §4 routing: whose conversation is this, and may the AI answer it? */
+  private async claimIfOurs(): Promise<void> {
+    const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
+    if (!owner) return;
+    // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
+    if (owner.status === 'resolved' && withReconciliation()) return;
+    if (owner.url && owner.url !== this.freshchatUrl) {
+      this.freshchatUrl = owner.url;
+      upsertMemo({ freshchatUrl: owner.url });
+    }
+    if (owner.assignedAgentId === this.policy.aiAgentId) {
+      this.conversation.moveTo('ai_active');
+    } else if (owner.assignedAgentId) {
+      this.humanTookOver();
+    } else if (this.policy.routingMode === 'auto') {
+      if (await this.assignToAiAgent()) this.conversation.moveTo('ai_active');
+    }
+  }
+
+  private async assignToAiAgent(): Promise<boolean> {
+    const done = (await this.calls.run('assignToAiAgent', () => this.freshchat.assignToAiAgent(this.conversationId))) !== undefined;
+    if (done) this.conversation.expectOwnAssignmentEcho();
+    return done;
+  }
+
+  /** Freshchat says the AI no longer holds the conversation: the workflow follows Freshchat. */
+  private followFreshchat(lost: LostOwnership): void {
+    if (lost.lostTo === 'rep') return this.humanTookOver();
+    if (lost.lostTo === 'resolved') {
+      this.conversation.resolved('rep');
+    } else if (this.conversation.state === 'ai_active') {
+      this.conversation.escalated('lost_ownership_race', lost.reason);
+    }
+    this.publish();
+  }
+
+  private humanTookOver(): void {
+    if (this.conversation.state === 'human' || this.conversation.state === 'resolved') return;
+    this.conversation.humanTookOver();
+    this.publish();
+  }
+
+  /**
+   * Reconciles with Freshchat: customer messages nobody answered that the workflow has never
+   * seen (their webhooks were lost, e.g. while Temporal was down) join the inbox, ahead of what
+   * is queued, once each. True when there were any.
+   */
+  private async takeUnseenCustomerMessages(since: string): Promise<boolean> {
+    const unanswered = await this.calls.run('readUnansweredCustomerMessages', () =>
+      this.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
+    );
+    const taken = this.conversation.receiveUnseenCustomerMessages(unanswered ?? []);
+    if (taken > 0) log.info('customer messages taken up from Freshchat', { conversationId: this.conversationId, count: taken });
+    return taken > 0;
+  }
+
+  private sinceLastAiReply(): string {
+    const session = this.conversation.currentSession;
+    return new Date(Date.parse(session.lastAiReplyAt ?? session.startedAt) - clockSkewMs).toISOString();
+  }
+
+  // ---- the AI turn ---------------------------------------------------------------------------
+
+  private async runAiTurn(): Promise<void> {
+    const c = this.conversation;
+    const p = this.policy;
+    const turn = c.startTurn();
+    const answering = c.pending.map((m) => m.eventId);
+    const customerText = c.pending.map((m) => m.text).join('\n');
+    const notBefore = notBeforeNow();
+
+    const phrase = matchHandoffPhrase(customerText, p.handoff.phrases);
+    if (phrase) {
+      c.markAnswered(answering);
+      const reason = `The customer asked for a person ("${phrase}")`;
+      c.recordDecision({ action: 'escalate', rule: 'handoff_phrase', reason, outcome: 'escalated' }, turn);
+      return this.escalate('handoff_phrase', reason);
+    }
+    const hours = officeHoursAt(new Date(now()), p.officeHours);
+    if (!hours.open && p.officeHours?.afterHours === 'handoff') {
+      c.markAnswered(answering);
+      const reason = 'Outside office hours';
+      c.recordDecision({ action: 'escalate', rule: 'office_hours', reason, outcome: 'escalated' }, turn);
+      return this.escalate('office_hours', reason);
+    }
+
+    if (c.currentSession.earlierSummaries === undefined && c.view.contactId) {
+      const contactId = c.view.contactId;
+      // Context for the AI, never a reason to keep the customer waiting.
+      c.rememberEarlierSummaries(await this.contacts.loadEarlierSummaries({ contactId, conversationId: this.conversationId }).catch(() => []));
+    }
+    const outcome = await this.askAi(turn, answering);
+    if (!outcome) return;
+
+    // Ownership check 1 of 2: events that arrived while the AI was thinking come first.
+    await this.handleInbox();
+    const decided = {
+      topic: outcome.decision.topic,
+      sentiment: outcome.decision.sentiment,
+      confidence: outcome.decision.confidence,
+      sources: outcome.sources,
+      model: outcome.model,
+      latencyMs: outcome.latencyMs,
+    };
+    c.recordAiOutcome(outcome);
+    if (c.state !== 'ai_active') {
+      c.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${c.state})`, outcome: 'dropped' }, turn);
+      return;
+    }
+
+    const ruled = applyDecisionRules(outcome.decision, { topics: p.topics, handoff: p.handoff, aiRepliesSoFar: c.aiRepliesThisSession() });
+    c.markAnswered(answering);
+    switch (ruled.action) {
+      case 'reply': {
+        // Ownership check 2 of 2 happens inside postAiReply, against Freshchat's own state.
+        const posted = await this.postAiReply(outcome.decision.reply, notBefore);
+        if (posted?.posted) {
+          c.recordAiReply(now());
+          c.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: ruled.reason, outcome: 'posted' }, turn);
+          if (!hours.open && hours.nextOpening && p.officeHours?.afterHours === 'ai-until-open') c.handOffAtOpening(hours.nextOpening);
+        } else if (posted) {
+          c.recordDecision({ ...decided, action: 'reply', rule: 'lost_ownership_race', reason: posted.reason, outcome: 'dropped' }, turn);
+          this.followFreshchat(posted);
+        } else {
+          c.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: 'Freshchat refused the reply', outcome: 'failed' }, turn);
+        }
+        break;
+      }
+      case 'escalate':
+        c.recordDecision({ ...decided, action: 'escalate', rule: ruled.rule, reason: ruled.reason, outcome: 'escalated' }, turn);
+        await this.escalate(ruled.rule, ruled.reason, outcome.decision);
+        break;
+      case 'resolve':
+        c.recordDecision({ ...decided, action: 'resolve', rule: ruled.rule, reason: ruled.reason, outcome: 'resolved' }, turn);
+        await this.resolve({ by: 'ai', kind: 'confirmed', rule: ruled.rule, reason: ruled.reason, decision: outcome.decision });
+        break;
+    }
+    this.publish();
+  }
+
+  /**
+   * The AI's decision, or undefined when the turn ended without one: cancelled by a takeover,
+   * Freshchat unavailable (the turn waits), or the AI failing (the customer is handed off).
+   */
+  private async askAi(turn: TurnRef, answering: string[]): Promise<AiTurnOutcome | undefined> {
+    const c = this.conversation;
+    try {
+      return await this.aiTurn.run(() =>
+        this.assistant.decideNextStep({
+          conversationId: this.conversationId,
+          sessionStartedAt: c.currentSession.startedAt,
+          language: c.view.language,
+          earlierSummaries: c.currentSession.earlierSummaries,
+        }),
+      );
+    } catch (error) {
+      if (isCancellation(error)) {
+        c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: 'AI turn cancelled: a human may have taken over', outcome: 'dropped' }, turn);
+        return undefined;
+      }
+      const failure = readActivityFailure(error);
+      if (isFreshchatFailure(failure) && withReconciliation()) {
+        // Freshchat failed, not the AI: no "AI unavailable" handoff (Freshchat could not take it either).
+        this.calls.record('decideNextStep', failure);
+        if (failure.type === failureTypes.freshchatPermanent) {
+          c.markAnswered(answering);
+          c.recordDecision({ action: 'reply', rule: 'freshchat_failure', reason: 'Freshchat refused the transcript read', outcome: 'failed' }, turn);
+        } else {
+          c.postponeAiTurn(now() + freshchatOutageRetryMs);
+          c.recordDecision({ action: 'reply', rule: 'freshchat_failure', reason: 'Freshchat unavailable: the AI turn is tried again later', outcome: 'failed' }, turn);
+        }
+        return undefined;
+      }
+      // Failure messages name endpoints and codes, never customer text (ai/openai-provider.ts).
+      log.warn('AI failed after its retries', { conversationId: this.conversationId, error: failure ? `${failure.type}: ${failure.message}` : String(error) });
+      c.markAnswered(answering);
+      c.recordDecision({ action: 'escalate', rule: 'ai_failure', reason: 'AI unavailable', outcome: 'escalated' }, turn);
+      await this.escalate('ai_failure', 'AI unavailable');
+      return undefined;
+    }
+  }
+
+  // ---- effects on Freshchat --------------------------------------------------------------------
+
+  /** Handoff: tell the customer, put the chat in the reps' queue, leave the reps a private note. */
+  private async escalate(rule: RuleName, reason: string, decision?: AiDecision): Promise<void> {
+    const notBefore = notBeforeNow();
+    this.conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
+    this.publish();
+    const officeHours = this.policy.officeHours;
+    const hours = officeHoursAt(new Date(now()), officeHours);
+    const notice =
+      !hours.open && hours.nextOpening && officeHours
+        ? await this.postNotice('afterHours', { nextOpening: describeOpening(hours.nextOpening, officeHours.timeZone, this.conversation.view.language, new Date(now())) }, notBefore)
+        : await this.postNotice('handoff', undefined, notBefore);
+    if (notice && !notice.posted) {
+      // A rep (or Freshchat) has the conversation already: leave its assignment alone.
+      this.followFreshchat(notice);
+    } else {
+      await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
+    }
+    await this.postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
+  }
+
+  private async resolve(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
+    const notBefore = notBeforeNow();
+    if (r.by === 'ai') {
+      const closing = r.decision?.reply ? await this.postAiReply(r.decision.reply, notBefore) : await this.postNotice('closing', undefined, notBefore);
+      if (closing && !closing.posted) {
+        // Never resolve a conversation a human holds now.
+        this.conversation.recordDecision({ action: 'resolve', rule: 'lost_ownership_race', reason: closing.reason, outcome: 'dropped' });
+        return this.followFreshchat(closing);
+      }
+    }
+    this.conversation.resolved(r.by, r.kind);
+    this.publish();
+    await this.calls.run('resolveInFreshchat', () => this.freshchat.resolveInFreshchat(this.conversationId));
+    await this.postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind }, notBefore);
+  }
+
+  private postAiReply(text: string, notBefore: string): Promise<PostOutcome | undefined> {
+    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore }));
+  }
+
+  private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {
+    const { language } = this.conversation.view;
+    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    return this.calls.run('postCustomerNotice', () =>
+      this.freshchat.postCustomerNotice({ conversationId: this.conversationId, kind, language, vars, sessionStartedAt, notBefore }),
+    );
+  }
+
+  private async postNote(
+    n: { kind: NoteContent['kind']; rule: RuleName; reason: string; decision?: AiDecision; resolutionKind?: ResolutionKind },
+    notBefore: string,
+  ): Promise<void> {
+    const view = this.conversation.view;
+    const lastDecision: DecisionRecord | undefined = view.lastDecision;
+    const note: NoteContent = {
+      kind: n.kind,
+      session: view.session,
+      rule: n.rule,
+      reason: n.reason,
+      summary: n.decision?.summary,
+      sentiment: n.decision?.sentiment ?? view.sentiment,
+      topic: n.decision?.topic ?? lastDecision?.topic,
+      contactId: view.contactId,
+      resolutionKind: n.resolutionKind,
+    };
+    await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore }));
+  }
+
+  private publish(): void {
+    this.searchAttributes.publish(this.conversation.view);
+  }
+}
