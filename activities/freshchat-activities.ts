@@ -67,6 +67,8 @@ export interface NoteContent {
   topic?: string;
   contactId?: string;
   resolutionKind?: ResolutionKind;
+  /** Who resolved it (resolution notes): the AI or ops. */
+  resolvedBy?: 'ai' | 'ops';
 }
 
 
@@ -280,7 +282,8 @@ const ruleLabels: Record<RuleName, string> = {
 };
 
 export function renderNote(note: NoteContent, traceUrl: string): string {
-  const title = note.kind === 'handoff' ? 'AI handoff' : `Resolved by the AI${note.resolutionKind ? ` (${note.resolutionKind})` : ''}`;
+  const title =
+    note.kind === 'handoff' ? 'AI handoff' : note.resolvedBy === 'ops' ? 'Resolved by ops' : `Resolved by the AI${note.resolutionKind ? ` (${note.resolutionKind})` : ''}`;
   const lines = [
     `${title} — session ${note.session}`,
     `Reason: ${note.reason}`,

@@ -100,6 +100,17 @@ function opsPortOf(value: Pick<ApiSettings, 'PORT' | 'OPS_PORT'>): number {
   return value.OPS_PORT ?? (value.PORT === 0 ? 0 : value.PORT + 1);
 }
 
+/**
+ * Where this machine reaches the codec server: the ops listener (OPS_PORT, default PORT + 1).
+ * The local Web UI (`npm start`, `npm run dev-server`) and the CLI hints use it.
+ */
+export function opsCodecEndpoint(env: Env): string {
+  const port = Number(env.PORT?.trim() || 3000);
+  const host = env.OPS_HOST?.trim() || '127.0.0.1';
+  const reachable = host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${env.OPS_PORT?.trim() || port + 1}/codec`;
+}
+
 export function isLoopbackHost(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);

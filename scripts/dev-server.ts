@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { opsCodecEndpoint, type Env } from '../config/env.js';
+import { loadDotEnv } from '../config/startup.js';
 import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
 import { findOrBuildTemporalCli } from './temporal-cli.js';
 
@@ -120,10 +122,21 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-// `npm run dev-server`: only the dev server, in the foreground, data in .data/temporal.
+/**
+ * `npm run dev-server`'s options: data in .data/temporal, and the Web UI decoding payloads
+ * through the ops listener's codec server (where `npm run api` puts it), as with `npm start`.
+ */
+export function devServerOptionsFrom(env: Env, cwd: string): DevServerOptions {
+  return {
+    dataDir: join(cwd, '.data', 'temporal'),
+    uiCodecEndpoint: env.PAYLOAD_ENCRYPTION?.trim() === 'off' ? undefined : opsCodecEndpoint(env),
+  };
+}
+
+// `npm run dev-server`: only the dev server, in the foreground.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const dataDir = join(process.cwd(), '.data', 'temporal');
-  startDevServer({ dataDir })
+  loadDotEnv();
+  startDevServer(devServerOptionsFrom(process.env, process.cwd()))
     .then((server) => {
       process.stdout.write(`Temporal dev server: ${server.address} (namespace ${server.namespace}), Web UI ${server.uiUrl}\n`);
       const stop = () => void server.stop().then(() => process.exit(0));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto, { type temporal } from '@temporalio/proto';
@@ -5,11 +6,12 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../codec/encryption-keys.js';
 import { AiProviderError } from '../ai/provider.js';
 import { createProvider, loadApiStartup, loadDotEnv, loadWorkerStartup, type ApiStartup, type WorkerStartup } from '../config/startup.js';
-import { ConfigError, isLoopbackHost, type Env } from '../config/env.js';
+import { ConfigError, isLoopbackHost, opsCodecEndpoint, type Env } from '../config/env.js';
 import { FreshchatApiError, FreshchatClient } from '../freshchat/client.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { connectClient, indexedValueTypeOf, temporalConnectConfig } from '../lib/temporal.js';
 import { conversationTaskQueueDefault, conversationWorkflowType } from '../workflows/messages.js';
+import { workerProbeWorkflowType } from '../workflows/worker-probe.js';
 import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
 
 /**
@@ -122,14 +124,6 @@ interface TemporalContext {
 }
 
 const setting = (env: Env, name: string): string | undefined => env[name]?.trim() || undefined;
-
-/** Where the CLI reaches the codec server: the ops listener (OPS_PORT, default PORT + 1). */
-function opsCodecEndpoint(env: Env): string {
-  const port = Number(setting(env, 'PORT') ?? 3000);
-  const host = setting(env, 'OPS_HOST') ?? '127.0.0.1';
-  const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${reachable}:${setting(env, 'OPS_PORT') ?? port + 1}/codec`;
-}
 const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -138,8 +132,8 @@ const grpcCode = (error: unknown): number | undefined => {
   return typeof code === 'number' ? code : undefined;
 };
 
-/** Pollers the server has seen within this long count as a live worker (long polls last ~1 min). */
-const livePollerWindowMs = 2 * 60_000;
+/** A live worker runs the probe workflow and its activity in well under a second; a stopped one never does. */
+const workerProbeTimeoutMs = 5_000;
 
 export interface Doctor {
   checks: Check[];
@@ -327,27 +321,33 @@ export function createDoctor(env: Env = process.env): Doctor {
     },
     {
       name: 'worker polling the task queue',
+      timeoutMs: workerProbeTimeoutMs + 5_000,
       async run() {
         const t = await temporalOrSkip();
+        // Proof, not a guess: a tiny workflow with one activity must run on the task queue now.
+        const started = Date.now();
+        const handle = await t.client.workflow.start(workerProbeWorkflowType, {
+          taskQueue,
+          workflowId: `doctor-worker-probe-${randomUUID()}`,
+          workflowExecutionTimeout: workerProbeTimeoutMs,
+        });
+        const answered = await Promise.race([
+          handle.result().then(() => true, () => false),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), workerProbeTimeoutMs)),
+        ]);
+        if (answered) {
+          return { ok: true, detail: `task queue ${taskQueue}: a probe workflow and its activity ran in ${Date.now() - started} ms` };
+        }
+        await handle.terminate('doctor: no worker answered the probe').catch(() => undefined);
         const describe = (taskQueueType: number) =>
           t.client.workflowService.describeTaskQueue({ namespace: t.namespace, taskQueue: { name: taskQueue, kind: 1 /* NORMAL */ }, taskQueueType });
-        const [workflow, activity] = await Promise.all([describe(1 /* WORKFLOW */), describe(2 /* ACTIVITY */)]);
-        const now = Date.now();
-        const ageMs = (p: temporal.api.taskqueue.v1.IPollerInfo) => now - Number(p.lastAccessTime?.seconds ?? 0) * 1000;
-        const live = (pollers: temporal.api.taskqueue.v1.IPollerInfo[] | null | undefined) => (pollers ?? []).filter((p) => ageMs(p) < livePollerWindowMs);
-        const liveWorkflow = live(workflow.pollers);
-        const liveActivity = live(activity.pollers);
-        const identities = [...new Set([...liveWorkflow, ...liveActivity].map((p) => p.identity).filter(Boolean))];
-        if (liveWorkflow.length > 0 && liveActivity.length > 0) {
-          return { ok: true, detail: `task queue ${taskQueue}: ${plural(liveWorkflow.length, 'workflow poller')}, ${plural(liveActivity.length, 'activity poller')} (${identities.join(', ')})` };
-        }
-        const seen = [...(workflow.pollers ?? []), ...(activity.pollers ?? [])];
-        const lastSeen = seen.length ? ` (last poll ${Math.round(Math.min(...seen.map(ageMs)) / 1000)} s ago: the worker stopped?)` : '';
-        const missing = [liveWorkflow.length === 0 && 'workflow', liveActivity.length === 0 && 'activity'].filter(Boolean).join(' and ');
+        const pollers = (await Promise.all([describe(1 /* WORKFLOW */), describe(2 /* ACTIVITY */)]).catch(() => [])).flatMap((d) => d.pollers ?? []);
+        const ageS = (p: temporal.api.taskqueue.v1.IPollerInfo) => Math.round((Date.now() - Number(p.lastAccessTime?.seconds ?? 0) * 1000) / 1000);
+        const lastSeen = pollers.length ? ` (the server last saw a poller ${Math.min(...pollers.map(ageS))} s ago: the worker stopped?)` : '';
         return {
           ok: false,
-          detail: `no worker polls task queue ${taskQueue} for ${missing} tasks in namespace ${t.namespace}${lastSeen}: webhooks are accepted but nothing answers`,
-          fix: `start the worker (npm run worker) with TEMPORAL_TASK_QUEUE=${taskQueue} and TEMPORAL_NAMESPACE=${t.namespace}: the API and the worker must use the same task queue and namespace`,
+          detail: `no worker polls task queue ${taskQueue} in namespace ${t.namespace}: a probe workflow did not run within ${workerProbeTimeoutMs / 1000} s${lastSeen}; webhooks are accepted but nothing answers`,
+          fix: `start the worker (npm run worker) with TEMPORAL_TASK_QUEUE=${taskQueue} and TEMPORAL_NAMESPACE=${t.namespace}: the API and the worker must use the same task queue, namespace and PAYLOAD_ENCRYPTION_KEYS`,
         };
       },
     },

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { opsCodecEndpoint } from '../config/env.js';
 import { loadDotEnv } from '../config/startup.js';
 import { startSandbox } from '../sandbox/server.js';
 import { runApi } from '../api/main.js';
@@ -17,14 +18,13 @@ async function start(): Promise<void> {
   const env = process.env;
   const dataDir = join(process.cwd(), '.data');
   const port = Number(env.PORT ?? 3000);
-  const opsPort = Number(env.OPS_PORT ?? port + 1);
   const lines: string[] = await applyDevSecrets(env, dataDir);
   const stops: Array<() => Promise<void>> = [];
 
   if (!env.TEMPORAL_ADDRESS) {
     const server = await startDevServer({
       dataDir: join(dataDir, 'temporal'),
-      uiCodecEndpoint: env.PAYLOAD_ENCRYPTION === 'off' ? undefined : `http://localhost:${opsPort}/codec`,
+      uiCodecEndpoint: env.PAYLOAD_ENCRYPTION === 'off' ? undefined : opsCodecEndpoint(env),
     });
     env.TEMPORAL_ADDRESS = server.address;
     env.TEMPORAL_NAMESPACE = server.namespace;
@@ -50,7 +50,7 @@ async function start(): Promise<void> {
 
   await runApi();
   lines.push(`Webhook API: http://localhost:${port}/webhooks/freshchat   health: /healthz /readyz`);
-  lines.push(`Ops API (this machine only): http://localhost:${opsPort}   codec server: /codec   contacts: /contacts/<ct_…>/conversations`);
+  lines.push(`Ops API: ${opsCodecEndpoint(env).replace(/\/codec$/, '')}   codec server: /codec   contacts: /contacts/<ct_…>/conversations`);
   const worker = runWorker();
   lines.push(`Worker: task queue ${env.TEMPORAL_TASK_QUEUE ?? 'freshchat-ai'}, AI provider ${env.AI_PROVIDER ?? 'faq'}, routing ${env.FRESHCHAT_ROUTING_MODE ?? 'auto'}`);
   process.stdout.write(`\nFreshchat AI agent is running.\n${lines.map((l) => `  ${l}`).join('\n')}\n\nPress Ctrl+C to stop.\n\n`);

@@ -5,6 +5,7 @@ import type { DataConverter } from '@temporalio/common';
 import { createAssistantActivities } from '../activities/assistant-activities.js';
 import { createContactActivities } from '../activities/contact-activities.js';
 import { createFreshchatActivities } from '../activities/freshchat-activities.js';
+import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
 import type { AiProvider } from '../ai/provider.js';
 import { FreshchatClient } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
@@ -60,7 +61,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
-    activities: { ...freshchatActivities, ...assistantActivities, ...contactActivities },
+    activities: { ...freshchatActivities, ...assistantActivities, ...contactActivities, ...createWorkerProbeActivities() },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
     maxHeartbeatThrottleInterval: '1 second',

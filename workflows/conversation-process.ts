@@ -43,6 +43,8 @@ const reconcileLookbackMs = 24 * 60 * 60 * 1000;
  * replay their history without them (test/integration/replay.test.ts).
  */
 const withReconciliation = (): boolean => patched('reconcile-with-freshchat');
+/** Likewise for announcing a handoff once per session. */
+const withHandoffNoticeOnce = (): boolean => patched('handoff-notice-once');
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -449,19 +451,35 @@ export class ConversationProcess {
     const notBefore = notBeforeNow();
     this.conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
     this.publish();
+    // After a hand-back, the customer already knows a person is coming: one announcement per session.
+    const lost = this.conversation.currentSession.handoffNoticeSent && withHandoffNoticeOnce() ? await this.checkStillOurs() : await this.announceHandoff(notBefore);
+    if (lost) {
+      // A rep (or Freshchat) has the conversation already: leave its assignment alone.
+      this.followFreshchat(lost);
+    } else {
+      await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
+    }
+    await this.postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
+  }
+
+  /** The handoff (or after-hours) words to the customer; what Freshchat says if the post lost the race. */
+  private async announceHandoff(notBefore: string): Promise<LostOwnership | undefined> {
     const officeHours = this.policy.officeHours;
     const hours = officeHoursAt(new Date(now()), officeHours);
     const notice =
       !hours.open && hours.nextOpening && officeHours
         ? await this.postNotice('afterHours', { nextOpening: describeOpening(hours.nextOpening, officeHours.timeZone, this.conversation.view.language, new Date(now())) }, notBefore)
         : await this.postNotice('handoff', undefined, notBefore);
-    if (notice && !notice.posted) {
-      // A rep (or Freshchat) has the conversation already: leave its assignment alone.
-      this.followFreshchat(notice);
-    } else {
-      await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
-    }
-    await this.postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
+    if (notice?.posted) this.conversation.recordHandoffNotice();
+    return notice && !notice.posted ? notice : undefined;
+  }
+
+  /** Without a post (whose activity checks ownership), Freshchat's assignment is read before the AI lets go. */
+  private async checkStillOurs(): Promise<LostOwnership | undefined> {
+    const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
+    if (owner?.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
+    if (owner?.assignedAgentId && owner.assignedAgentId !== this.policy.aiAgentId) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
+    return undefined;
   }
 
   private async resolve(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
@@ -477,7 +495,7 @@ export class ConversationProcess {
     this.conversation.resolved(r.by, r.kind);
     this.publish();
     await this.calls.run('resolveInFreshchat', () => this.freshchat.resolveInFreshchat(this.conversationId));
-    await this.postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind }, notBefore);
+    await this.postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind, resolvedBy: r.by }, notBefore);
   }
 
   private postAiReply(text: string, notBefore: string): Promise<PostOutcome | undefined> {
@@ -494,7 +512,7 @@ export class ConversationProcess {
   }
 
   private async postNote(
-    n: { kind: NoteContent['kind']; rule: RuleName; reason: string; decision?: AiDecision; resolutionKind?: ResolutionKind },
+    n: { kind: NoteContent['kind']; rule: RuleName; reason: string; decision?: AiDecision; resolutionKind?: ResolutionKind; resolvedBy?: 'ai' | 'ops' },
     notBefore: string,
   ): Promise<void> {
     const view = this.conversation.view;
@@ -506,9 +524,10 @@ export class ConversationProcess {
       reason: n.reason,
       summary: n.decision?.summary,
       sentiment: n.decision?.sentiment ?? view.sentiment,
-      topic: n.decision?.topic ?? lastDecision?.topic,
+      topic: this.conversation.sessionTopic() ?? n.decision?.topic ?? lastDecision?.topic,
       contactId: view.contactId,
       resolutionKind: n.resolutionKind,
+      resolvedBy: n.resolvedBy,
     };
     await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore }));
   }

@@ -255,6 +255,16 @@ export class Conversation {
     return true;
   }
 
+  recordHandoffNotice(): void {
+    this.session.handoffNoticeSent = true;
+  }
+
+  /** The session's topic: the most recent one other than "other" (a closing "thanks" has no topic of its own). */
+  sessionTopic(): string | undefined {
+    const topics = this.decisionLog.filter((d) => d.session === this.view.session && d.topic).map((d) => d.topic!);
+    return [...topics].reverse().find((t) => t !== 'other') ?? topics.at(-1);
+  }
+
   recordNudge(now: number): void {
     this.session.nudgedAt = new Date(now).toISOString();
   }

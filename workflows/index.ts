@@ -1,1 +1,2 @@
 export { conversationWorkflow } from './conversation-workflow.js';
+export { workerProbeWorkflow } from './worker-probe.js';

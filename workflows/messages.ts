@@ -110,6 +110,8 @@ export interface SessionMemory {
   earlierSummaries?: string[];
   /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */
   aiTurnNotBefore?: string;
+  /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
+  handoffNoticeSent?: boolean;
 }
 
 /** Everything that crosses continue-as-new: plain JSON (no Map/Set). */

@@ -172,6 +172,23 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     expect(check(run, 'Temporal connection').ok).to.equal(true);
   });
 
+  it('reports a worker that stopped a moment ago (its pollers still look recent to the server)', async () => {
+    await system.stopWorker();
+    try {
+      const started = Date.now();
+      const run = await runDoctor();
+      const polling = check(run, 'worker polling the task queue');
+      expect(polling.ok, polling.text).to.equal(false);
+      expect(polling.text).to.include(`no worker polls task queue ${system.taskQueue}`);
+      expect(polling.text).to.include('probe workflow did not run within 5 s');
+      expect(Date.now() - started).to.be.below(30_000);
+    } finally {
+      await system.startWorker();
+    }
+    const again = await runDoctor();
+    expect(check(again, 'worker polling the task queue').text).to.match(/a probe workflow and its activity ran in \d+ ms/);
+  });
+
   it('reports an unreachable Temporal once and skips what depends on it, without hanging', async () => {
     const started = Date.now();
     const run = await runDoctor({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
