@@ -9,11 +9,10 @@ import type { Logger } from '../lib/logger.js';
 import type { FreshchatClient } from '../freshchat/client.js';
 import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
 import { detectLanguage } from '../workflow-safe/language.js';
-import { describeMessageParts } from '../freshchat/message-parts.js';
-import { boundCustomerText } from '../workflow-safe/text.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import { failureTypes, toApplicationFailure, type DomainFailure } from '../workflow-safe/failures.js';
 import { toActivityFailure } from './freshchat-activities.js';
+import { readSessionTranscript } from './transcript.js';
 
 export interface AssistantActivityDeps {
   provider: AiProvider;
@@ -56,9 +55,6 @@ export interface AiTurnOutcome {
   language: string;
 }
 
-/** The most transcript an AI turn reads: a bound on prompt size, not on history. */
-const transcriptLimit = 50;
-
 /**
  * The AI gets this many attempts. The activity as a whole runs with Freshchat's retry policy
  * (it reads the transcript from Freshchat, whose 5xx deserve the same patience everywhere),
@@ -70,21 +66,12 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
   const { provider, client, settings, logger } = deps;
 
   async function readTranscript(conversationId: string, since: string, signal: AbortSignal): Promise<TranscriptEntry[]> {
-    const me = await deps.aiAgentId();
-    let messages;
+    const aiAgentId = await deps.aiAgentId();
     try {
-      messages = await client.listRecentMessages(conversationId, since, transcriptLimit, signal);
+      return await readSessionTranscript(client, { conversationId, since, aiAgentId }, signal);
     } catch (error) {
       throw toActivityFailure(error);
     }
-    return messages
-      .filter((m) => (m.message_type ?? 'normal') === 'normal' && (m.actor_type === 'user' || m.actor_type === 'agent'))
-      .map((m) => ({
-        role: m.actor_type === 'user' ? ('customer' as const) : m.actor_id === me ? ('ai' as const) : ('rep' as const),
-        text: boundCustomerText(describeMessageParts(m.message_parts ?? [])),
-        at: m.created_time,
-      }))
-      .reverse(); // Freshchat lists newest first; the AI reads oldest first.
   }
 
   return {

@@ -14,6 +14,8 @@ import type { RuleName } from '../workflow-safe/handoff-rules.js';
 import { customerMessage } from './customer-messages.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import { describeMessageParts } from '../freshchat/message-parts.js';
+import type { SessionDescriber } from '../ai/session-describer.js';
+import { readSessionTranscript } from './transcript.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { ResolutionKind } from '../workflows/messages.js';
 
@@ -26,6 +28,8 @@ export interface FreshchatActivityDeps {
   traceUrl: (conversationId: string) => string;
   /** CONTACT_ID_SECRET, the HMAC key of contact ids. Worker environment only: never an activity or workflow input. */
   contactIdSecret: string;
+  /** Summary, sentiment and topic for a note whose session the AI did not describe. */
+  describeSession: SessionDescriber;
   logger: Logger;
 }
 
@@ -201,8 +205,16 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       await freshchatCall(() => client.updateConversation(conversationId, update));
     },
 
-    async postPrivateNote(input: { conversationId: string; note: NoteContent; notBefore: string }): Promise<string> {
-      const text = renderNote(input.note, deps.traceUrl(input.conversationId));
+    /** A rep's private note; what the workflow could not say (no AI turn yet) is read off the session's messages. */
+    async postPrivateNote(input: { conversationId: string; note: NoteContent; notBefore: string; sessionStartedAt?: string }): Promise<string> {
+      let note = input.note;
+      if (input.sessionStartedAt && (!note.summary || !note.sentiment || !note.topic)) {
+        const aiAgentId = await aiAgent();
+        const transcript = await freshchatCall(() => readSessionTranscript(client, { conversationId: input.conversationId, since: input.sessionStartedAt!, aiAgentId }));
+        const described = deps.describeSession(transcript);
+        note = { ...note, summary: note.summary ?? described.summary, sentiment: note.sentiment ?? described.sentiment, topic: note.topic ?? described.topic };
+      }
+      const text = renderNote(note, deps.traceUrl(input.conversationId));
       return postOnce(input.conversationId, text, 'private', input.notBefore);
     },
 

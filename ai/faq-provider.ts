@@ -42,7 +42,8 @@ export class FaqProvider implements AiProvider {
   readonly name = 'faq' as const;
   private readonly index: MiniSearch<KnowledgeBaseEntry>;
   private readonly entriesById: Map<string, KnowledgeBaseEntry>;
-  private readonly minScore: number;
+  /** The score an entry needs to answer from. */
+  readonly minScore: number;
 
   constructor(knowledgeBase: KnowledgeBase, options: FaqProviderOptions = {}) {
     this.minScore = options.minScore ?? defaultMinScore;

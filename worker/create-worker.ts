@@ -7,6 +7,8 @@ import { createContactActivities } from '../activities/contact-activities.js';
 import { createFreshchatActivities } from '../activities/freshchat-activities.js';
 import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
 import type { AiProvider } from '../ai/provider.js';
+import { loadKnowledgeBase } from '../ai/knowledge-base.js';
+import { createSessionDescriber } from '../ai/session-describer.js';
 import { FreshchatClient } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
 import { workflowUiUrl } from '../lib/temporal.js';
@@ -42,6 +44,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
     settings: options.settings,
     traceUrl: (conversationId) => workflowUiUrl(options.uiUrl, options.namespace, conversationWorkflowId(conversationId)),
     contactIdSecret: options.contactIdSecret,
+    describeSession: createSessionDescriber(loadKnowledgeBase(options.settings.knowledgeBase)),
     logger: options.logger,
   });
   const assistantActivities = createAssistantActivities({

@@ -14,7 +14,7 @@ import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../workfl
 import { describeOpening, officeHoursAt } from '../workflow-safe/office-hours.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import type { Conversation, Deadline, SessionTimings, TurnRef } from './conversation.js';
-import type { ConversationEvent, ConversationStateView, DecisionRecord, InboxItem, ResolutionKind } from './messages.js';
+import type { ConversationEvent, ConversationStateView, InboxItem, ResolutionKind } from './messages.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 export interface ConversationActivities {
@@ -516,20 +516,22 @@ export class ConversationProcess {
     notBefore: string,
   ): Promise<void> {
     const view = this.conversation.view;
-    const lastDecision: DecisionRecord | undefined = view.lastDecision;
+    const session = this.conversation.currentSession;
+    // The best the session has; what is missing the activity reads off the session's messages.
     const note: NoteContent = {
       kind: n.kind,
       session: view.session,
       rule: n.rule,
       reason: n.reason,
-      summary: n.decision?.summary,
-      sentiment: n.decision?.sentiment ?? view.sentiment,
-      topic: this.conversation.sessionTopic() ?? n.decision?.topic ?? lastDecision?.topic,
+      summary: n.decision?.summary ?? session.aiSummary,
+      sentiment: n.decision?.sentiment ?? session.aiSentiment,
+      topic: this.conversation.sessionTopic() ?? n.decision?.topic,
       contactId: view.contactId,
       resolutionKind: n.resolutionKind,
       resolvedBy: n.resolvedBy,
     };
-    await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore }));
+    const sessionStartedAt = session.startedAt;
+    await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore, sessionStartedAt }));
   }
 
   private publish(): void {

@@ -231,6 +231,8 @@ export class Conversation {
     this.view.language = outcome.language;
     this.view.sentiment = outcome.decision.sentiment;
     this.view.summary = outcome.decision.summary;
+    this.session.aiSummary = outcome.decision.summary;
+    this.session.aiSentiment = outcome.decision.sentiment;
   }
 
   recordAiReply(now: number): void {

@@ -110,6 +110,9 @@ export interface SessionMemory {
   earlierSummaries?: string[];
   /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */
   aiTurnNotBefore?: string;
+  /** The AI's latest summary and sentiment in this session (the view's may be an earlier session's). */
+  aiSummary?: string;
+  aiSentiment?: Sentiment;
   /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
   handoffNoticeSent?: boolean;
 }

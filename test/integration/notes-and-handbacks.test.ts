@@ -64,4 +64,17 @@ describe('notes and hand-backs (real Temporal, Freshchat sandbox over HTTP)', fu
     const told = (await aiReplies(sandbox, conversationId)).filter((m) => textOf(m) === handoffWords);
     expect(told).to.have.length(1);
   });
+
+  it('a handoff decided without the AI, on the very first message, still tells the rep the summary, topic and sentiment', async () => {
+    const { sandbox } = system;
+    const text = 'My order arrived broken and this is terrible, I want to talk to a human now';
+    const conversationId = await startConversation(sandbox, text);
+    const [note] = await eventually(async () => (await privateNotes(sandbox, conversationId)).length === 1 && privateNotes(sandbox, conversationId), 'the handoff note');
+    const lines = textOf(note!).split('\n');
+    expect(lines[0]).to.equal('AI handoff — session 1');
+    expect(lines).to.include('Decided by: handoff phrase (handoff_phrase)');
+    expect(lines.find((l) => l.startsWith('Summary: '))).to.include('Customer asked: "My order arrived broken');
+    expect(lines.find((l) => l.startsWith('Topic: '))).to.equal('Topic: orders');
+    expect(lines.find((l) => l.startsWith('Customer sentiment: '))).to.match(/negative/);
+  });
 });

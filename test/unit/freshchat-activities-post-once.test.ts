@@ -35,6 +35,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
       traceUrl: () => 'http://ui/trace',
       logger: createLogger('worker', capturedLogs),
       contactIdSecret: 'test-contact-id-secret-0123456789abcdef',
+      describeSession: () => ({ summary: 's', sentiment: 'neutral', topic: 'other' }),
     });
     return { activities, posted };
   }
