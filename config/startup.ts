@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { parseEncryptionKeys, EncryptionKeyError, type EncryptionKey } from '../codec/encryption-keys.js';
 import { createAiProvider, type AiProviderConfig } from '../ai/create-provider.js';
@@ -7,9 +8,17 @@ import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_
 import { ConfigError, loadApiEnv, loadWorkerEnv, type ApiEnv, type Env, type WorkerEnv } from './env.js';
 import type { KeyObject } from 'node:crypto';
 
-/** `.env` in the working directory, if present; real environment variables win. */
-export function loadDotEnv(): void {
+/** What `npm start` generated for the local system (sandbox, keys), for the parts run on their own. */
+export const localEnvPath = join('.data', 'local.env');
+
+/**
+ * `.env` in the working directory, then `.data/local.env` (written by `npm start`), if present;
+ * real environment variables win over both, `.env` over the local one. `npm start` itself reads
+ * only `.env`: it generates the local values afresh.
+ */
+export function loadDotEnv(options: { local: boolean } = { local: true }): void {
   dotenv.config({ quiet: true });
+  if (options.local) dotenv.config({ path: localEnvPath, quiet: true });
 }
 
 export interface WorkerStartup {

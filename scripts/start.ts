@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { opsCodecEndpoint } from '../config/env.js';
-import { loadDotEnv } from '../config/startup.js';
+import { loadDotEnv, localEnvPath } from '../config/startup.js';
+import { writeLocalEnv } from './local-env.js';
 import { startSandbox } from '../sandbox/server.js';
 import { runApi } from '../api/main.js';
 import { runWorker } from '../worker/main.js';
@@ -14,8 +15,9 @@ import { startDevServer } from './dev-server.js';
  * server, FRESHCHAT_API_URL means no sandbox.
  */
 async function start(): Promise<void> {
-  loadDotEnv();
+  loadDotEnv({ local: false });
   const env = process.env;
+  const given = { ...env };
   const dataDir = join(process.cwd(), '.data');
   const port = Number(env.PORT ?? 3000);
   const lines: string[] = await applyDevSecrets(env, dataDir);
@@ -47,6 +49,9 @@ async function start(): Promise<void> {
     stops.push(sandbox.close);
     lines.push(`Freshchat sandbox: ${sandbox.baseUrl}   (chat as a customer and watch the agent side there; API ${sandbox.apiUrl})`);
   }
+
+  const written = await writeLocalEnv(join(process.cwd(), localEnvPath), given, env);
+  lines.push(`Local settings for npm run doctor|worker|api: ${localEnvPath} (${written.length} generated)`);
 
   await runApi();
   lines.push(`Webhook API: http://localhost:${port}/webhooks/freshchat   health: /healthz /readyz`);

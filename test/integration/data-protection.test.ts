@@ -690,6 +690,20 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         // The running API's codec server encrypts with it.
         expect(await codecKeyIdAt(Number(env.OPS_PORT))).to.equal('dev');
         expect(first.stdout()).not.to.include(setting.split(':')[1]!);
+
+        // What it generated is where the parts run on their own find it: doctor, from a plain shell, is green.
+        const localEnv = join(cwd, '.data', 'local.env');
+        expect(statSync(localEnv).mode & 0o777).to.equal(0o600);
+        expect(readFileSync(localEnv, 'utf8')).to.include('FRESHCHAT_WEBHOOK_PUBLIC_KEY=').and.include(`PAYLOAD_ENCRYPTION_KEYS="${setting}"`);
+        const doctor = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          const child = spawn(process.execPath, [join(repoRoot, 'dist', 'scripts', 'doctor.js')], { cwd, env: { PATH: env.PATH, HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+          child.once('close', (code) => resolve({ code, stdout: out }));
+        });
+        expect(doctor.stdout, doctor.stdout).to.include('All 10 checks passed.');
+        expect(doctor.code).to.equal(0);
+        expect(doctor.stdout).not.to.include(setting.split(':')[1]!);
       } finally {
         await first.stop();
       }
