@@ -1,7 +1,7 @@
 import MiniSearch from 'minisearch';
 import Sentiment from 'sentiment';
 import type { AiDecision, Sentiment as SentimentLevel } from '../workflow-safe/decision.js';
-import { escapeRegExp, foldText } from '../workflow-safe/text.js';
+import { foldText } from '../workflow-safe/text.js';
 import type { KnowledgeBase, KnowledgeBaseEntry } from './knowledge-base.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
 
@@ -103,6 +103,18 @@ export class FaqProvider implements AiProvider {
 
     const best = this.rank(text)[0];
     const confidence = best ? round2(best.score / (best.score + this.minScore)) : 0;
+    // "My order arrived damaged" ranks the order-tracking entry high on the word "order": a
+    // reported problem that the entry never mentions is a complaint the knowledge base does not answer.
+    const problems = problemWordsIn(text);
+    if (best && best.score >= this.minScore && problems.length > 0 && !problems.some((stem) => mentions(best.entry, stem))) {
+      return decide({
+        action: 'escalate',
+        reply: '',
+        topic: best.entry.topic ?? 'other',
+        reason: `The customer reports a problem (damage, a defect, something missing) that knowledge-base entry '${best.entry.id}' does not cover`,
+        confidence: Math.min(confidence, 0.3),
+      });
+    }
     if (best && best.score >= this.minScore) {
       return decide(
         {
@@ -123,6 +135,28 @@ export class FaqProvider implements AiProvider {
       confidence,
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reported problems: a complaint matched by a generic word is not answered by that entry.
+
+/** Word beginnings (folded) that report damage, a defect or something missing, in en/de/fr/es. */
+const problemStems = [
+  'damag', 'broke', 'defect', 'faulty', 'crack', 'scratch', 'dented', 'leak', 'torn', 'ripped', 'shatter', 'crush', 'smash', 'missing',
+  'beschadig', 'kaputt', 'defekt', 'zerbroch', 'gebroch', 'zerkratz', 'fehlt',
+  'endommag', 'casse', 'abime', 'defectu', 'ecrase', 'manquant',
+  'danad', 'roto', 'rota', 'rompi', 'defectuos', 'estropead', 'rayad', 'aplastad',
+];
+
+const wordsOf = (text: string): string[] => foldText(text).replace(/'/g, '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+function problemWordsIn(text: string): string[] {
+  const words = wordsOf(text);
+  return problemStems.filter((stem) => words.some((word) => word.startsWith(stem)));
+}
+
+function mentions(entry: KnowledgeBaseEntry, stem: string): boolean {
+  return wordsOf(`${entry.question} ${entry.answer}`).some((word) => word.startsWith(stem));
 }
 
 /** The customer's messages after the AI's last answer; all of them if the AI hasn't answered yet. */
@@ -166,62 +200,93 @@ function searchTerm(term: string): string | null {
 // ---------------------------------------------------------------------------------------------
 // "Thanks, that's all": the customer is done.
 
-/** Phrases that say "done" (thanks, solved, that's all), folded: lower case, no accents or apostrophes. */
-const donePhrases = [
+/**
+ * Phrases that say "done", folded (lower case, no accents or apostrophes). Closing phrases
+ * thank or take leave; outcome phrases say it helped, and a negation right before one
+ * ("not solved", "no me ayudó", "nicht geholfen") turns it around.
+ */
+const closingPhrases = [
   // English
   'thanks', 'thank you', 'thank u', 'thankyou', 'thx', 'thnx', 'ty', 'tysm', 'cheers', 'many thanks',
   'thats all', 'that is all', 'thats it', 'that is it', 'thats everything', 'nothing else', 'no more questions',
-  'that solved it', 'that solves it', 'that fixed it', 'that fixes it', 'that helped', 'that helps', 'that works',
-  'it works', 'works now', 'problem solved', 'issue solved', 'solved', 'fixed', 'sorted', 'all good', 'all set',
-  'im all set', 'im good', 'i am good', 'perfect', 'great', 'awesome', 'excellent', 'wonderful', 'brilliant',
-  'got it', 'understood', 'makes sense', 'that answers my question', 'bye', 'goodbye', 'good bye',
+  'all good', 'all set', 'im all set', 'im good', 'i am good', 'perfect', 'great', 'awesome', 'excellent', 'wonderful',
+  'brilliant', 'got it', 'understood', 'makes sense', 'that answers my question', 'bye', 'goodbye', 'good bye',
   'have a nice day', 'have a good day', 'have a great day', 'much appreciated', 'appreciate it', 'i appreciate it',
   // German
   'danke', 'dankeschon', 'danke schon', 'vielen dank', 'besten dank', 'herzlichen dank', 'das wars',
-  'das war alles', 'das wars schon', 'das ist alles', 'alles klar', 'hat geholfen', 'das hat geholfen',
-  'hat funktioniert', 'super', 'perfekt', 'prima', 'toll', 'tschuss', 'sonst nichts', 'passt', 'erledigt',
-  'gelost', 'problem gelost', 'schonen tag noch',
+  'das war alles', 'das wars schon', 'das ist alles', 'das reicht', 'alles klar', 'super', 'perfekt', 'prima', 'toll',
+  'tschuss', 'sonst nichts', 'passt', 'erledigt', 'schonen tag noch',
   // French
-  'merci', 'merci beaucoup', 'merci bien', 'cest tout', 'c est tout', 'cetait tout', 'ca sera tout', 'parfait',
-  'genial', 'au revoir', 'ca ma aide', 'ca marche', 'resolu', 'probleme resolu', 'rien dautre', 'bonne journee',
-  'bonne soiree',
+  'merci', 'merci beaucoup', 'merci bien', 'cest tout', 'c est tout', 'cetait tout', 'ca sera tout', 'ce sera tout',
+  'parfait', 'genial', 'au revoir', 'rien dautre', 'bonne journee', 'bonne soiree',
   // Spanish
   'gracias', 'muchas gracias', 'mil gracias', 'eso es todo', 'es todo', 'perfecto', 'estupendo', 'adios',
-  'hasta luego', 'nada mas', 'ya esta', 'resuelto', 'me ayudo', 'me sirvio', 'buen dia', 'que tenga buen dia',
+  'hasta luego', 'nada mas', 'ya esta', 'buen dia', 'que tenga buen dia',
+];
+const outcomePhrases = [
+  'that solved it', 'that solves it', 'that fixed it', 'that fixes it', 'that helped', 'that helps', 'that works',
+  'it works', 'works now', 'problem solved', 'issue solved', 'solved', 'fixed', 'sorted',
+  'hat geholfen', 'das hat geholfen', 'geholfen', 'hat funktioniert', 'gelost', 'problem gelost',
+  'ca ma aide', 'ca marche', 'resolu', 'probleme resolu',
+  'resuelto', 'me ayudo', 'me sirvio',
 ];
 
-/** Words that may stand next to a done phrase without changing its meaning ("ok, thanks so much for the help"). */
-const fillerWords = new Set(
+/** A negation right before an outcome phrase: "not solved", "nicht geholfen", "pas resolu", "no me ayudo". */
+const negations = new Set(['not', 'never', 'didnt', 'doesnt', 'hasnt', 'wasnt', 'isnt', 'nicht', 'kein', 'keine', 'nie', 'pas', 'ne', 'jamais', 'no', 'nunca']);
+
+/**
+ * Words that add nothing next to a done phrase: fillers ("ok", "so much"), and the ordinary
+ * tail of "that's all" in each language ("… I wanted to know", "… für heute", "… ce que je
+ * voulais savoir", "… lo que necesitaba"). Contrast words (but, aber, mais, pero), "still",
+ * negations and anything with content (an order, a question, a country) are not among them.
+ */
+const addNothingWords = new Set(
   (
+    // English
     'ok okay k yes yeah yep yup no nope nah oh ah well so very much lot a again for the your you too all and then ' +
-    'help quick fast answer reply info information guys mate now really just ' +
-    'ja nein sehr nochmal fur die ihre hilfe dann ihnen dir auch schnell ' +
-    'oui non pour votre aide encore tres bien vous aussi ' +
-    'si por su ayuda de nuevo muy bien usted tambien vale'
+    'help quick fast answer reply info information guys mate now really just i im me my it its that thats this is was ' +
+    'am be everything what exactly wanted want needed need to know think guess today alright cool fine sure already ' +
+    'anyway indeed for now there here ' +
+    // German
+    'ja nein sehr nochmal fur die ihre hilfe dann ihnen dir auch schnell ich mir mich das es war ist wars alles was ' +
+    'wissen wollte wollen brauchte genau heute jetzt viel vielmals schon mal wirklich echt hat gut ok ' +
+    // French
+    'oui non pour votre aide encore tres bien vous aussi je moi me ma ce cest ca tout que qu quil voulais savoir il ' +
+    'fallait exactement aujourdhui maintenant beaucoup daccord aide ' +
+    // Spanish
+    'si por su ayuda de nuevo muy bien usted tambien vale eso es esto todo lo que queria saber necesitaba justo era ' +
+    'hoy ahora mucho muchas listo la el'
   ).split(' '),
 );
 
-const donePattern = new RegExp(
-  `(?<![\\p{L}\\p{N}])(?:${[...donePhrases].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
-  'gu',
-);
+const phraseTokens = (phrases: string[], outcome: boolean) => phrases.map((phrase) => ({ tokens: phrase.split(' '), outcome }));
+/** Longest first, so "thank you" wins over "thank". */
+const doneTokenPhrases = [...phraseTokens(closingPhrases, false), ...phraseTokens(outcomePhrases, true)].sort((a, b) => b.tokens.length - a.tokens.length);
 
 /**
- * True when the message only says the customer is done: thanks, "that solved it", "that's
- * all", "no, that's it", in English, German, French or Spanish. Anything else in the message
- * (a question mark, "but it still doesn't work", "and how do I return it") means it is not.
- * A bare "ok" or "no" is not done either: it needs one of the done phrases.
+ * True when the message only says the customer is done: a done phrase (thanks, "that solved
+ * it", "that's all", "no, that's it") with nothing around it that adds anything ("thanks,
+ * that's all I wanted to know"), in English, German, French or Spanish. A question mark, a
+ * "but", a negated outcome ("not solved") or any word with content means it is not. A bare
+ * "ok" or "no" is not done either: it needs one of the done phrases.
  */
 export function isCustomerDone(text: string): boolean {
   if (text.includes('?') || text.includes('¿')) return false;
-  const words = foldText(text).replace(/'/g, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-  if (!words) return false;
+  const tokens = foldText(text).replace(/'/g, '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   let sawDonePhrase = false;
-  const rest = words.replace(donePattern, () => {
-    sawDonePhrase = true;
-    return ' ';
-  });
-  return sawDonePhrase && rest.split(' ').every((word) => word === '' || fillerWords.has(word));
+  for (let i = 0; i < tokens.length; ) {
+    const phrase = doneTokenPhrases.find((p) => p.tokens.every((t, k) => tokens[i + k] === t));
+    if (phrase) {
+      if (phrase.outcome && i > 0 && negations.has(tokens[i - 1]!)) return false;
+      sawDonePhrase = true;
+      i += phrase.tokens.length;
+    } else if (addNothingWords.has(tokens[i]!)) {
+      i++;
+    } else {
+      return false;
+    }
+  }
+  return sawDonePhrase;
 }
 
 const closingByLanguage: Record<string, string> = {

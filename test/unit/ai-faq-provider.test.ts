@@ -129,6 +129,41 @@ describe('faq provider', () => {
   });
 });
 
+describe('faq provider: a specific complaint matched by a generic word', () => {
+  const complaints = [
+    'Hi, my order arrived damaged.',
+    'my parcel arrived but the box was crushed',
+    'Meine Bestellung kam beschädigt an',
+    'Ma commande est arrivée endommagée',
+    'Mi pedido llegó dañado',
+  ];
+  for (const text of complaints) {
+    it(`"${text}" is not answered from an entry that never mentions the problem`, async () => {
+      const { decision } = await ask(text);
+      expect(decision.action).to.equal('escalate');
+      expect(decision.confidence).to.be.below(0.5);
+    });
+  }
+
+  it('says why: the entry the generic word matched does not cover the reported problem', async () => {
+    const { decision } = await ask('Hi, my order arrived damaged.');
+    expect(decision.reason).to.equal("The customer reports a problem (damage, a defect, something missing) that knowledge-base entry 'track-order' does not cover");
+    expect(decision.topic).to.equal('orders');
+  });
+
+  it('a problem the knowledge base does cover is still answered ("broken" → the warranty entry)', async () => {
+    const result = await ask('My new kettle is broken');
+    expect(result.decision.action).to.equal('reply');
+    expect(result.sources).to.deep.equal(['warranty']);
+  });
+
+  it('a question without a reported problem is answered as before', async () => {
+    const result = await ask('Where is my parcel? It has not arrived yet');
+    expect(result.decision.action).to.equal('reply');
+    expect(result.sources).to.deep.equal(['track-order']);
+  });
+});
+
 describe('isCustomerDone', () => {
   const done = [
     "thanks, that's all",
