@@ -11,7 +11,10 @@ export class PinoSdkLogger implements SdkLogger {
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info';
-    this.logger[method](meta ?? {}, message);
+    // A report of many lines (the bundler's module summary at start-up) is detail, not an event:
+    // at info it would be one huge JSON line. Warnings and errors stay at their level.
+    const demoted = method === 'info' && message.includes('\n') ? 'debug' : method;
+    this.logger[demoted](meta ?? {}, message);
   }
   trace(message: string, meta?: LogMetadata): void { this.log('TRACE', message, meta); }
   debug(message: string, meta?: LogMetadata): void { this.log('DEBUG', message, meta); }

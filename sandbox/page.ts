@@ -13,6 +13,7 @@ const PAGE_HTML = /* html */ `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Freshchat sandbox</title>
+<link rel="icon" href="data:,">
 <style>
   * { box-sizing: border-box; }
   body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #1d2330; background: #f3f5f8; }
@@ -44,7 +45,9 @@ const PAGE_HTML = /* html */ `<!doctype html>
   .message.private { background: #fff8d6; border: 1px dashed #d4a800; }
   .message.system { background: #eef0f3; font-style: italic; }
   .message .author { font-size: 12px; font-weight: 600; margin-bottom: 2px; }
-  .message.mine .author { color: #dbe9fc; }
+  .message.mine .author, .message.mine .muted { color: #dbe9fc; }
+  .message .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .message.mine a { color: #fff; }
   .badge { display: inline-block; font-size: 10px; font-weight: 700; padding: 0 5px; border-radius: 3px; background: #d4a800; color: #fff; margin-left: 4px; }
   .facts { margin-bottom: 8px; }
   .deliveries { max-height: 120px; overflow-y: auto; font-size: 12px; border-top: 1px solid #e0e5ec; padding-top: 6px; }
@@ -94,7 +97,7 @@ const PAGE_HTML = /* html */ `<!doctype html>
     <div class="row" style="margin-top:6px">
       <button id="rep-send">Send</button>
       <button id="assign-me" class="secondary">Assign to me</button>
-      <button id="assign-ai" class="secondary">Assign to AI</button>
+      <button id="assign-ai" class="secondary">Assign to AI agent</button>
       <button id="assign-queue" class="secondary">To queue</button>
       <button id="resolve" class="secondary">Resolve</button>
       <button id="reopen" class="secondary">Reopen</button>
@@ -139,7 +142,17 @@ const PAGE_HTML = /* html */ `<!doctype html>
   function agentById(id) { return state.agents.find(function (a) { return a.id === id; }); }
   function userById(id) { return state.users.find(function (u) { return u.id === id; }); }
   function groupById(id) { return state.groups.find(function (g) { return g.id === id; }); }
-  function agentName(agent) { return (agent.first_name + ' ' + (agent.last_name || '')).trim(); }
+  /** One name for the AI everywhere: "AI agent". */
+  function agentName(agent) {
+    if (agent.id === state.ai_agent_id) return 'AI agent';
+    return (agent.first_name + ' ' + (agent.last_name || '')).trim();
+  }
+  /** Escaped text with its web links clickable (a note's trace URL). */
+  function linkify(escaped) {
+    return escaped.replace(/https?:[/][/][^\\s<]+/g, function (url) {
+      return '<a href="' + url + '" target="_blank" rel="noopener">' + url + '</a>';
+    });
+  }
   function userLabel(user) {
     if (!user) return 'unknown user';
     return user.email || user.first_name || ('user ' + user.id.slice(0, 8));
@@ -149,7 +162,6 @@ const PAGE_HTML = /* html */ `<!doctype html>
   function authorOf(message) {
     if (message.actor_type === 'user') return 'Customer (' + userLabel(userById(message.user_id)) + ')';
     if (message.actor_type === 'agent') {
-      if (message.actor_id === state.ai_agent_id) return 'AI agent';
       var agent = agentById(message.actor_id);
       return agent ? agentName(agent) : 'Agent ' + (message.actor_id || '(automated)');
     }
@@ -158,7 +170,7 @@ const PAGE_HTML = /* html */ `<!doctype html>
   }
   function textOf(message) {
     return message.message_parts.map(function (part) {
-      if (part.text) return escapeHtml(part.text.content);
+      if (part.text) return '<span class="text">' + linkify(escapeHtml(part.text.content)) + '</span>';
       if (part.image) return '<a href="' + escapeHtml(part.image.url) + '" target="_blank">[image]</a>';
       if (part.file) return '[file ' + escapeHtml(part.file.name) + ']';
       return '[' + escapeHtml(Object.keys(part)[0] || 'part') + ']';

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
-import { createLogger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { ConversationActions } from './conversation-actions.js';
 import { createControlApi } from './control-api.js';
 import { FaultRegistry } from './faults.js';
@@ -30,6 +30,8 @@ export interface SandboxOptions {
   reps?: Array<{ email: string; first_name: string; last_name?: string }>;
   /** Extra filler agents so paging is exercised (default 60: agents span 2 pages of 50). */
   agentsCount?: number;
+  /** Where its log lines go (default: stdout, as JSON lines). */
+  logger?: Logger;
 }
 
 export interface Sandbox {
@@ -55,7 +57,7 @@ export const DEFAULT_REPS = [
 ];
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const logger = createLogger('freshchat-sandbox');
+  const logger = options.logger ?? createLogger('freshchat-sandbox');
   const keys = await generateSigningKeys();
   const store = new SandboxStore({
     aiAgentEmail: options.aiAgentEmail,

@@ -92,7 +92,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const dataConverter = createDataConverter(encryptionKeys);
   const settingsPath = writeTestSettings(options.settings);
   const settings = loadAssistantSettings(settingsPath);
-  const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
+  const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
   const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
 
   const webhookApp = createWebhookApp({
@@ -126,7 +126,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     settingsPath,
     encryptionKeys,
     async startWorker(overrides = {}) {
-      const provider = typeof options.ai === 'function' ? options.ai(settings) : createAiProvider(options.ai ?? { provider: 'faq' }, settings);
+      const provider =
+        typeof options.ai === 'function' ? options.ai(settings) : createAiProvider(options.ai ?? { provider: 'faq' }, settings, createLogger('openai-provider', capturedLogs));
       worker = await createConversationWorker({
         connection: server.env.nativeConnection,
         namespace: server.namespace,

@@ -599,6 +599,9 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       expect(worker.code).to.equal('running');
       expect(worker.stderr).not.to.include('PAYLOAD_ENCRYPTION_KEYS');
       expect(worker.stdout).to.include('"encryption":"off"');
+      // One event a line: the bundler's module summary is not one huge JSON line at start-up.
+      expect(worker.stdout).to.include('Workflow bundle created');
+      for (const line of worker.stdout.split('\n')) expect(line.length, line.slice(0, 120)).to.be.below(600);
     });
 
     it('with a key the API starts and its codec server (on the ops listener only) encrypts under that key id', async () => {

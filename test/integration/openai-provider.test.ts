@@ -326,7 +326,7 @@ describe('openai provider (against a local chat-completions server)', function (
 
   it('is what createAiProvider builds for provider openai', async () => {
     responders.push(answer(200, completion(JSON.stringify(goodDecision))));
-    const built = createAiProvider({ provider: 'openai', baseUrl, apiKey, model: 'gpt-built', temperature: 0 }, settings);
+    const built = createAiProvider({ provider: 'openai', baseUrl, apiKey, model: 'gpt-built', temperature: 0 }, settings, createLogger('openai-provider-test', { write: (line: string) => void logLines.push(line) }));
     expect(built.name).to.equal('openai');
     expect((await built.decide(input, new AbortController().signal)).model).to.equal('gpt-built');
   });

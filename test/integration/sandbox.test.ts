@@ -7,7 +7,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import { createLogger } from '../../lib/logger.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { capturedLogs } from '../helpers/log-capture.js';
 
 const API_TOKEN = 'test-token-123';
 const AI_AGENT_EMAIL = 'ai-agent@sandbox.test';
@@ -142,7 +144,7 @@ describe('Freshchat sandbox', function () {
 
   before(async () => {
     webhookUrl = await receiver.start();
-    sandbox = await startSandbox({ apiToken: API_TOKEN, aiAgentEmail: AI_AGENT_EMAIL, webhookUrl });
+    sandbox = await startSandbox({ apiToken: API_TOKEN, aiAgentEmail: AI_AGENT_EMAIL, webhookUrl, logger: createLogger('freshchat-sandbox', capturedLogs) });
     supportGroupId = (await api('GET', '/groups')).body.groups.find((group: Json) => group.name === 'Support').id;
   });
 

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -23,14 +22,12 @@ import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { loadAssistantSettings } from '../../settings/assistant-settings.js';
 import { createConversationWorker, workflowsPath } from '../../worker/create-worker.js';
 import { conversationWorkflowId } from '../../workflows/messages.js';
+import { launchChromium, requireChromiumOrSkip } from '../helpers/browser.js';
 import { capturedLogs } from '../helpers/log-capture.js';
 import { quietBundlerLogger, startLocalTestEnvironment } from '../helpers/temporal-server.js';
 import { aiAgentEmail, aiReplies, eventually, sandboxToken, startConversation, testContactIdSecret, testEncryptionKeySetting, writeTestSettings } from '../helpers/system.js';
 
 const run = promisify(execFile);
-/** Debian's chromium (scripts/install-chromium.sh); CHROMIUM_PATH points elsewhere. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 
 /**
@@ -59,11 +56,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
 
   before(async function () {
     this.timeout(600_000);
-    if (!existsSync(chromiumPath)) {
-      if (process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`${chromiumPath} is missing and REQUIRE_BROWSER_TESTS=1: run scripts/install-chromium.sh`);
-      console.warn(`      skipped: ${chromiumPath} is not installed (run scripts/install-chromium.sh; REQUIRE_BROWSER_TESTS=1 makes this a failure)`);
-      this.skip();
-    }
+    requireChromiumOrSkip(this);
 
     const keys = parseEncryptionKeys(testEncryptionKeySetting);
     const dataConverter = createDataConverter(keys);
@@ -86,7 +79,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
 
     // 3. Sandbox, the ops app (codec server without a token: the local UI cannot send one), the webhook, worker.
     const settings = loadAssistantSettings(writeTestSettings());
-    sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail });
+    sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
     app = createOpsApp({ client, logger: createLogger('api', capturedLogs), codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
     const webhookApp = createWebhookApp({
       client,
@@ -114,8 +107,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     });
     running = worker.run();
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    browser = await launchChromium();
   });
 
   after(async () => {
