@@ -205,13 +205,18 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       await freshchatCall(() => client.updateConversation(conversationId, update));
     },
 
-    /** A rep's private note; what the workflow could not say (no AI turn yet) is read off the session's messages. */
-    async postPrivateNote(input: { conversationId: string; note: NoteContent; notBefore: string; sessionStartedAt?: string }): Promise<string> {
+    /**
+     * A rep's private note. What the workflow could not say (no AI turn yet) is read off the
+     * session's messages up to `session.until` (when the handoff or resolution began), so a
+     * retried attempt renders the same note and finds the one posted before.
+     */
+    async postPrivateNote(input: { conversationId: string; note: NoteContent; notBefore: string; session?: { startedAt: string; until: string } }): Promise<string> {
       let note = input.note;
-      if (input.sessionStartedAt && (!note.summary || !note.sentiment || !note.topic)) {
+      const session = input.session;
+      if (session && (!note.summary || !note.sentiment || !note.topic)) {
         const aiAgentId = await aiAgent();
-        const transcript = await freshchatCall(() => readSessionTranscript(client, { conversationId: input.conversationId, since: input.sessionStartedAt!, aiAgentId }));
-        const described = deps.describeSession(transcript);
+        const transcript = await freshchatCall(() => readSessionTranscript(client, { conversationId: input.conversationId, since: session.startedAt, aiAgentId }));
+        const described = deps.describeSession(transcript.filter((entry) => entry.at <= session.until));
         note = { ...note, summary: note.summary ?? described.summary, sentiment: note.sentiment ?? described.sentiment, topic: note.topic ?? described.topic };
       }
       const text = renderNote(note, deps.traceUrl(input.conversationId));

@@ -530,8 +530,9 @@ export class ConversationProcess {
       resolutionKind: n.resolutionKind,
       resolvedBy: n.resolvedBy,
     };
-    const sessionStartedAt = session.startedAt;
-    await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore, sessionStartedAt }));
+    // What happened until the handoff or resolution began: the same on every retried attempt.
+    const described = { startedAt: session.startedAt, until: new Date(Date.parse(notBefore) + clockSkewMs).toISOString() };
+    await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore, session: described }));
   }
 
   private publish(): void {

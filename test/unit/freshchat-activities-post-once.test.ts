@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createFreshchatActivities } from '../../activities/freshchat-activities.js';
+import { createFreshchatActivities, renderNote, type NoteContent } from '../../activities/freshchat-activities.js';
+import type { SessionDescriber } from '../../ai/session-describer.js';
 import type { FreshchatClient, FreshchatMessage } from '../../freshchat/client.js';
 import { createLogger } from '../../lib/logger.js';
 import { loadAssistantSettings } from '../../settings/assistant-settings.js';
@@ -17,7 +18,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
   const text = 'Standard delivery takes 2–4 working days.';
   const since = new Date(Date.now() - 60_000).toISOString();
 
-  function fakeClient(existing: FreshchatMessage[]) {
+  function fakeClient(existing: FreshchatMessage[], describe: SessionDescriber = () => ({ summary: 's', sentiment: 'neutral', topic: 'other' })) {
     const posted: string[] = [];
     const client = {
       findAgentByEmail: async () => ({ id: 'ai-1', email: 'ai@example.test' }),
@@ -35,7 +36,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
       traceUrl: () => 'http://ui/trace',
       logger: createLogger('worker', capturedLogs),
       contactIdSecret: 'test-contact-id-secret-0123456789abcdef',
-      describeSession: () => ({ summary: 's', sentiment: 'neutral', topic: 'other' }),
+      describeSession: describe,
     });
     return { activities, posted };
   }
@@ -69,5 +70,21 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
     const outcome = await new MockActivityEnvironment({ attempt: 1 }).run(activities.postAiReply, input);
     expect(outcome).to.deep.equal({ posted: true, messageId: 'new-1' });
     expect(posted).to.deep.equal([text]);
+  });
+
+  it('a retried note renders the same text (the session up to the handoff, not what came after) and is not posted again', async () => {
+    const t0 = Date.parse('2026-12-01T10:00:00.000Z');
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const session = { startedAt: at(0), until: at(10_000) };
+    const note: NoteContent = { kind: 'handoff', session: 1, rule: 'handoff_phrase', reason: 'The customer asked for a person' };
+    const describe: SessionDescriber = (transcript) => ({ summary: transcript.map((e) => e.text).join(' / '), sentiment: 'neutral', topic: 'orders' });
+    const expected = renderNote({ ...note, summary: 'talk to a human', sentiment: 'neutral', topic: 'orders' }, 'http://ui/trace');
+    const customer = (id: string, content: string, ms: number): FreshchatMessage => ({ id, actor_type: 'user', actor_id: 'u1', message_parts: [{ text: { content } }], created_time: at(ms) });
+    const earlierNote: FreshchatMessage = { id: 'note-1', actor_type: 'agent', actor_id: 'ai-1', message_type: 'private', message_parts: [{ text: { content: expected } }], created_time: at(11_000) };
+    // Newest first, as Freshchat lists them: a message the customer wrote after the handoff began is there now.
+    const { activities, posted } = fakeClient([customer('m2', 'hello?', 20_000), earlierNote, customer('m1', 'talk to a human', 1_000)], describe);
+    const id = await new MockActivityEnvironment({ attempt: 2 }).run(activities.postPrivateNote, { conversationId: 'c1', note, notBefore: at(5_000), session });
+    expect(id).to.equal('note-1');
+    expect(posted).to.deep.equal([]);
   });
 });
