@@ -50,7 +50,7 @@ export class FaqProvider implements AiProvider {
     this.entriesById = new Map(knowledgeBase.entries.map((entry) => [entry.id, entry]));
     this.index = new MiniSearch<KnowledgeBaseEntry>({
       fields: ['question', 'answer'],
-      tokenize: tokenizeForSearch,
+      tokenize: wordsOf,
       processTerm: searchTerm,
       searchOptions: {
         boost: { question: 3 },
@@ -148,8 +148,6 @@ const problemStems = [
   'danad', 'roto', 'rota', 'rompi', 'defectuos', 'estropead', 'rayad', 'aplastad',
 ];
 
-const wordsOf = (text: string): string[] => foldText(text).replace(/'/g, '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-
 function problemWordsIn(text: string): string[] {
   const words = wordsOf(text);
   return problemStems.filter((stem) => words.some((word) => word.startsWith(stem)));
@@ -182,7 +180,8 @@ const stopWords = new Set(
   ).split(' '),
 );
 
-function tokenizeForSearch(text: string): string[] {
+/** A message's words, folded (no case, accents or apostrophes): for ranking, problem words and done detection. */
+function wordsOf(text: string): string[] {
   return foldText(text)
     .replace(/'/g, '')
     .split(/[^\p{L}\p{N}]+/u)
@@ -272,7 +271,7 @@ const doneTokenPhrases = [...phraseTokens(closingPhrases, false), ...phraseToken
  */
 export function isCustomerDone(text: string): boolean {
   if (text.includes('?') || text.includes('¿')) return false;
-  const tokens = foldText(text).replace(/'/g, '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const tokens = wordsOf(text);
   let sawDonePhrase = false;
   for (let i = 0; i < tokens.length; ) {
     const phrase = doneTokenPhrases.find((p) => p.tokens.every((t, k) => tokens[i + k] === t));
