@@ -153,6 +153,11 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return aiAgent();
     },
 
+    /** Why the AI may no longer act on the conversation (resolved, a rep holds it, the queue), or undefined: the check every post makes. */
+    async checkOwnership(input: { conversationId: string; sessionStartedAt: string }): Promise<LostOwnership | undefined> {
+      return checkOwnership(input.conversationId, input.sessionStartedAt);
+    },
+
     async isRepAgent(agentId: string): Promise<boolean> {
       return isRep(agentId);
     },

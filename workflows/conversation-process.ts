@@ -452,7 +452,7 @@ export class ConversationProcess {
     this.conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
     this.publish();
     // After a hand-back, the customer already knows a person is coming: one announcement per session.
-    const lost = this.conversation.currentSession.handoffNoticeSent && withHandoffNoticeOnce() ? await this.checkStillOurs() : await this.announceHandoff(notBefore);
+    const lost = this.conversation.currentSession.handoffNoticeSent && withHandoffNoticeOnce() ? await this.checkOwnership() : await this.announceHandoff(notBefore);
     if (lost) {
       // A rep (or Freshchat) has the conversation already: leave its assignment alone.
       this.followFreshchat(lost);
@@ -474,12 +474,10 @@ export class ConversationProcess {
     return notice && !notice.posted ? notice : undefined;
   }
 
-  /** Without a post (whose activity checks ownership), Freshchat's assignment is read before the AI lets go. */
-  private async checkStillOurs(): Promise<LostOwnership | undefined> {
-    const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
-    if (owner?.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
-    if (owner?.assignedAgentId && owner.assignedAgentId !== this.policy.aiAgentId) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
-    return undefined;
+  /** Without a post (whose activity checks ownership), the same check runs on its own before the AI lets go. */
+  private checkOwnership(): Promise<LostOwnership | undefined> {
+    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    return this.calls.run('checkOwnership', () => this.freshchat.checkOwnership({ conversationId: this.conversationId, sessionStartedAt }));
   }
 
   private async resolve(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {

@@ -55,6 +55,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     resolveAiAgent: async () => aiAgentId,
     isRepAgent: async () => (called('isRepAgent'), true),
     readConversationOwner: async () => (called('readConversationOwner'), { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
+    checkOwnership: async () => (called('checkOwnership'), undefined),
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
     postAiReply: async () => (called('postAiReply'), fakes.postAiReply?.() ?? posted()),
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
