@@ -105,10 +105,10 @@ function opsPortOf(value: Pick<ApiSettings, 'PORT' | 'OPS_PORT'>): number {
  * The local Web UI (`npm start`, `npm run dev-server`) and the CLI hints use it.
  */
 export function opsCodecEndpoint(env: Env): string {
-  const port = Number(env.PORT?.trim() || 3000);
+  const port = opsPortOf({ PORT: Number(env.PORT?.trim() || 3000), OPS_PORT: env.OPS_PORT?.trim() ? Number(env.OPS_PORT) : undefined });
   const host = env.OPS_HOST?.trim() || '127.0.0.1';
   const reachable = host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${reachable}:${env.OPS_PORT?.trim() || port + 1}/codec`;
+  return `http://${reachable}:${port}/codec`;
 }
 
 export function isLoopbackHost(host: string): boolean {
