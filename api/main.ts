@@ -4,6 +4,7 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { exitOnConfigError, loadApiStartup, loadDotEnv } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { connectClient, ensureSearchAttributes } from '../lib/temporal.js';
+import { openStore } from '../store/store.js';
 import { listen, opsListenerTimeouts, webhookListenerTimeouts } from './listen.js';
 import { createOpsApp } from './ops-app.js';
 import { createWebhookApp } from './webhook-app.js';
@@ -28,6 +29,9 @@ export async function runApi(): Promise<RunningApi> {
   const logger = createLogger('api');
   const client = await connectClient(createDataConverter(startup.encryptionKeys));
   await ensureSearchAttributes(client.connection, client.options.namespace, logger);
+  const store = openStore(env);
+  // Migrations at start-up; a store that is down is tried again by each report request.
+  await store.ready().catch((error: Error) => logger.error({ store: store.location, error: error.message }, 'session store unavailable: reports answer 503 until it is back'));
   const webhookApp = createWebhookApp({
     client,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
@@ -38,6 +42,7 @@ export async function runApi(): Promise<RunningApi> {
   const opsApp = createOpsApp({
     client,
     logger,
+    store,
     authToken: env.OPS_AUTH_TOKEN,
     codec: startup.encryptionKeys
       ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), codecAuthToken: env.CODEC_AUTH_TOKEN, allowedOrigins: [new URL(env.TEMPORAL_UI_URL).origin] }

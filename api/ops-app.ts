@@ -4,6 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { createCodecRouter } from '../codec/codec-server.js';
 import { bearerAuth } from '../lib/bearer-auth.js';
 import type { Logger } from '../lib/logger.js';
+import type { Store } from '../store/store.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
 
 export interface OpsAppOptions {
@@ -13,6 +14,8 @@ export interface OpsAppOptions {
   authToken?: string;
   /** The codec server for the Web UI and the CLI; absent when payload encryption is off. */
   codec?: { codec: PayloadCodec; codecAuthToken?: string; allowedOrigins: string[] };
+  /** The session store the reports read. */
+  store: Store;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultSqlitePath } from '../store/store.js';
 import { conversationTaskQueueDefault } from '../workflows/messages.js';
 import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, contactIdSecretProblems } from './contact-id-secret.js';
 
@@ -31,9 +32,20 @@ const EncryptionSchema = z.object({
   PAYLOAD_ENCRYPTION_KEYS: z.string().trim().optional(),
 });
 
+/** The session store (store/store.ts): PostgreSQL when DATABASE_URL is set, else a SQLite file. */
+const StoreSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/database')
+    .optional(),
+  SQLITE_PATH: z.string().trim().min(1).default(defaultSqlitePath),
+});
+
 const WorkerSchema = z.object({
   ...TemporalSchema.shape,
   ...EncryptionSchema.shape,
+  ...StoreSchema.shape,
   FRESHCHAT_API_URL: url('FRESHCHAT_API_URL', 'https://acme.freshchat.com/v2'),
   FRESHCHAT_API_TOKEN: required('FRESHCHAT_API_TOKEN'),
   FRESHCHAT_AI_AGENT_EMAIL: z.email({ message: 'FRESHCHAT_AI_AGENT_EMAIL must be the email of the agent seat the AI posts as' }),
@@ -53,6 +65,7 @@ const WorkerSchema = z.object({
 const ApiSchema = z.object({
   ...TemporalSchema.shape,
   ...EncryptionSchema.shape,
+  ...StoreSchema.shape,
   FRESHCHAT_WEBHOOK_PUBLIC_KEY: required('FRESHCHAT_WEBHOOK_PUBLIC_KEY'),
   PORT: z.coerce.number({ message: 'PORT must be a port number' }).int().min(0).max(65535).default(3000),
   CODEC_AUTH_TOKEN: z.string().trim().optional(),

@@ -5,6 +5,7 @@ import type { DataConverter } from '@temporalio/common';
 import { createAssistantActivities } from '../activities/assistant-activities.js';
 import { createContactActivities } from '../activities/contact-activities.js';
 import { createFreshchatActivities } from '../activities/freshchat-activities.js';
+import { createSessionStoreActivities } from '../activities/session-store-activities.js';
 import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
 import type { AiProvider } from '../ai/provider.js';
 import { loadKnowledgeBase } from '../ai/knowledge-base.js';
@@ -13,6 +14,7 @@ import { FreshchatClient } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
 import { workflowUiUrl } from '../lib/temporal.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
+import type { Store } from '../store/store.js';
 import { conversationWorkflowId } from '../workflows/messages.js';
 
 export interface ConversationWorkerOptions {
@@ -27,6 +29,8 @@ export interface ConversationWorkerOptions {
   uiUrl: string;
   /** CONTACT_ID_SECRET: reaches the contact activity as a dependency, never through workflow data. */
   contactIdSecret: string;
+  /** The session store the reports read; the workflow writes every session to it. */
+  store: Store;
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
@@ -64,7 +68,13 @@ export async function createConversationWorker(options: ConversationWorkerOption
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     dataConverter: options.dataConverter,
-    activities: { ...freshchatActivities, ...assistantActivities, ...contactActivities, ...createWorkerProbeActivities() },
+    activities: {
+      ...freshchatActivities,
+      ...assistantActivities,
+      ...contactActivities,
+      ...createSessionStoreActivities({ store: options.store, logger: options.logger }),
+      ...createWorkerProbeActivities(),
+    },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
     maxHeartbeatThrottleInterval: '1 second',

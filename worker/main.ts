@@ -4,6 +4,7 @@ import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup } from
 import { createLogger } from '../lib/logger.js';
 import { PinoSdkLogger } from '../lib/sdk-logger.js';
 import { connectWorker, ensureSearchAttributes } from '../lib/temporal.js';
+import { openStore } from '../store/store.js';
 import { createConversationWorker } from './create-worker.js';
 
 /** `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account in the environment. */
@@ -21,6 +22,9 @@ export async function runWorker(): Promise<void> {
   for (const warning of startup.warnings) logger.warn({ setting: warning.setting }, warning.message);
   const { connection, namespace } = await connectWorker();
   await ensureSearchAttributes(connection, namespace, logger);
+  const store = openStore(startup.env);
+  // Migrations at start-up; while the store is down, session records wait in their workflows and replies go on.
+  await store.ready().catch((error: Error) => logger.error({ store: store.location, error: error.message }, 'session store unavailable: session records are retried until it is back'));
   const worker = await createConversationWorker({
     connection,
     namespace,
@@ -37,11 +41,13 @@ export async function runWorker(): Promise<void> {
     settings: startup.settings,
     uiUrl: startup.env.TEMPORAL_UI_URL,
     contactIdSecret: startup.contactIdSecret,
+    store,
     logger,
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');
   await worker.run();
   await connection.close();
+  await store.close();
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

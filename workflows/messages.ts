@@ -84,6 +84,43 @@ export interface ConversationStateView {
   };
 }
 
+/**
+ * What the session store keeps of one session (SPEC §9 reports): ids, times, labels and
+ * counts, never customer text. Built by the Conversation, written by the recordSession
+ * activity whenever it changes.
+ */
+export interface SessionRecord {
+  conversationId: string;
+  /** The session number in this workflow chain (the store numbers across chains). */
+  session: number;
+  state: SessionState;
+  contactId?: string;
+  startedAt: string;
+  firstAiReplyAt?: string;
+  endedAt?: string;
+  resolvedBy?: ResolvedBy;
+  resolutionKind?: ResolutionKind;
+  /** The AI posted or decided at least once in the session. */
+  aiTouched: boolean;
+  /** The session's first escalation: the one that took it from the AI. */
+  escalation?: { rule: RuleName; reason?: string; at: string };
+  topic?: string;
+  sentiment?: Sentiment;
+  aiReplies: number;
+  aiDecisions: number;
+  customerMessages: number;
+  freshchatUrl?: string;
+}
+
+/** One write of a session record: `revision` grows with every write of a workflow chain, so a late retry never undoes a newer one. */
+export interface SessionRecordWrite {
+  /** The workflow chain's first run id (stable across continue-as-new). */
+  chainId: string;
+  workflowId: string;
+  revision: number;
+  record: SessionRecord;
+}
+
 export interface PendingMessage {
   eventId: string;
   at: string;

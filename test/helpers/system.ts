@@ -20,7 +20,9 @@ import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { loadAssistantSettings, type AssistantSettings } from '../../settings/assistant-settings.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
+import type { Store } from '../../store/store.js';
 import { capturedLogs } from './log-capture.js';
+import { openTestStore, type TestStore } from './stores.js';
 import { testServer, type TestServer } from './temporal-server.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -45,6 +47,8 @@ export interface SystemOptions {
   startWorker?: boolean;
   /** The webhook's body limit (default 64 KiB here; production's default is 1 MiB). */
   maxBodyBytes?: number;
+  /** The session store (default: a fresh SQLite file); closed by the system when it made it. */
+  store?: TestStore;
 }
 
 /** Writes a settings file with test-friendly durations (seconds, not minutes). */
@@ -80,6 +84,7 @@ export interface TestSystem {
   settings: AssistantSettings;
   settingsPath: string;
   encryptionKeys: EncryptionKey[] | null;
+  store: Store;
   startWorker(overrides?: { handoffGroupId?: string; aiAgentEmail?: string }): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -94,6 +99,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const settings = loadAssistantSettings(settingsPath);
   const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
   const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
+  const testStore = options.store ?? (await openTestStore('sqlite'));
+  const { store } = testStore;
 
   const webhookApp = createWebhookApp({
     client,
@@ -105,6 +112,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const opsApp = createOpsApp({
     client,
     logger: createLogger('api', capturedLogs),
+    store,
     codec: encryptionKeys ? { codec: new AesGcmPayloadCodec(encryptionKeys), allowedOrigins: [server.uiUrl] } : undefined,
   });
   const http = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
@@ -125,6 +133,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     settings,
     settingsPath,
     encryptionKeys,
+    store,
     async startWorker(overrides = {}) {
       const provider =
         typeof options.ai === 'function' ? options.ai(settings) : createAiProvider(options.ai ?? { provider: 'faq' }, settings, createLogger('openai-provider', capturedLogs));
@@ -139,6 +148,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         settings,
         uiUrl: server.uiUrl,
         contactIdSecret: testContactIdSecret,
+        store,
         logger: createLogger('worker', capturedLogs),
         workflowBundle: server.bundle,
       });
@@ -155,6 +165,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await new Promise((r) => http.close(r));
       await new Promise((r) => opsHttp.close(r));
       await sandbox.close();
+      if (!options.store) await testStore.dispose();
     },
   };
   if (options.startWorker !== false) await system.startWorker();

@@ -421,6 +421,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         settings: system.settings,
         uiUrl: system.server.uiUrl,
         contactIdSecret: testContactIdSecret,
+        store: system.store,
         logger: createLogger('worker', capturedLogs),
         workflowBundle: system.server.bundle,
       });

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { listen, urlOf, webhookListenerTimeouts, opsListenerTimeouts, type ListenerTimeouts } from '../../api/listen.js';
+import { Store } from '../../store/store.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { callTemporalWithin, classifyTemporalFailure } from '../../api/temporal-call.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
@@ -288,6 +289,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
         createOpsApp({
           client,
           logger: createLogger('api', capturedLogs),
+          store: new Store({ sqlitePath: ':memory:' }),
           authToken: 'ops-token',
           codec: { codec: new AesGcmPayloadCodec(keys), codecAuthToken: 'codec-token', allowedOrigins: ['http://localhost:8233'] },
         }),

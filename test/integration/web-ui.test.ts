@@ -12,6 +12,7 @@ import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
 import { createDataConverter, encryptedFailureConverterPath } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
+import { Store } from '../../store/store.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
 import { createAiProvider } from '../../ai/create-provider.js';
@@ -50,6 +51,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
   let browser: Browser | undefined;
   let cliPath: string;
   let uiUrl: string;
+  const store = new Store({ sqlitePath: ':memory:' });
   let client: Client;
   const webUiTaskQueue = `web-ui-${randomUUID()}`;
   const decodeRequests: Array<{ origin?: string; namespace?: string }> = [];
@@ -80,7 +82,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     // 3. Sandbox, the ops app (codec server without a token: the local UI cannot send one), the webhook, worker.
     const settings = loadAssistantSettings(writeTestSettings());
     sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
-    app = createOpsApp({ client, logger: createLogger('api', capturedLogs), codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
+    app = createOpsApp({ client, logger: createLogger('api', capturedLogs), store, codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
     const webhookApp = createWebhookApp({
       client,
       taskQueue: webUiTaskQueue,
@@ -102,6 +104,7 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       settings,
       uiUrl,
       contactIdSecret: testContactIdSecret,
+      store,
       logger: createLogger('worker', capturedLogs),
       workflowBundle: bundle,
     });

@@ -1,0 +1,68 @@
+/**
+ * The product's SQL store: one row per conversation session (SPEC §9 reports), the same
+ * tables on SQLite and PostgreSQL. Times are ISO-8601 UTC strings as `Date.toISOString()`
+ * writes them (fixed width, so they compare and sort as text identically in both dialects);
+ * flags are 0/1 integers (SQLite has no boolean). No customer text and no email is stored:
+ * ids, times, labels and counts only.
+ */
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+
+/** How a session ended, one label per report bucket (`open` until it is resolved). */
+export const sessionOutcomes = ['open', 'ai_confirmed', 'ai_assumed', 'rep', 'ops'] as const;
+export type SessionOutcome = (typeof sessionOutcomes)[number];
+
+export interface SessionsTable {
+  conversation_id: string;
+  /** 1, 2, … per conversation; a reopened conversation starts the next session. */
+  session_number: number;
+  workflow_id: string;
+  /** The HMAC contact id (ct_…), never the customer's email. */
+  contact_id: string | null;
+  started_at: string;
+  first_ai_reply_at: string | null;
+  ended_at: string | null;
+  /** The session's state now: waiting, ai_active, escalated, human or resolved. */
+  state: string;
+  outcome: SessionOutcome;
+  resolved_by: 'ai' | 'rep' | 'ops' | null;
+  resolution_kind: 'confirmed' | 'assumed' | null;
+  /** 1 when the AI posted or decided at least once in the session: the AI's denominator. */
+  ai_touched: number;
+  escalated: number;
+  escalation_rule: string | null;
+  /** The product's own wording of why (a rule's reason); a model's free-text reason is not kept. */
+  escalation_reason: string | null;
+  escalated_at: string | null;
+  topic: string | null;
+  sentiment: string | null;
+  ai_replies: number;
+  ai_decisions: number;
+  customer_messages: number;
+  /** Set on a session when the conversation's next session starts. */
+  reopened_at: string | null;
+  freshchat_url: string | null;
+  /** The writer's revision: an older write (a late retry) never replaces a newer one. */
+  revision: number;
+  updated_at: string;
+}
+
+/**
+ * One row per workflow chain (first run id) of a conversation. A conversation whose workflow
+ * closed after a long quiet and started again numbers its sessions from 1 in the new chain;
+ * the store adds the sessions already recorded, so session numbers stay unique.
+ */
+export interface SessionRunsTable {
+  conversation_id: string;
+  run_id: string;
+  session_offset: number;
+  created_at: ColumnType<string, string, never>;
+}
+
+/** Knowledge and other stores of later issues add their tables here. */
+export interface StoreSchema {
+  sessions: SessionsTable;
+  session_runs: SessionRunsTable;
+}
+
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSessionRow = Insertable<SessionsTable>;
