@@ -10,6 +10,7 @@ import type { FreshchatClient } from '../freshchat/client.js';
 import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
 import { detectLanguage } from '../workflow-safe/language.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
+import type { SettingsSource } from '../settings/settings-source.js';
 import { failureTypes, toApplicationFailure, type DomainFailure } from '../workflow-safe/failures.js';
 import { toActivityFailure } from './freshchat-activities.js';
 import { readSessionTranscript } from './transcript.js';
@@ -17,7 +18,8 @@ import { readSessionTranscript } from './transcript.js';
 export interface AssistantActivityDeps {
   provider: AiProvider;
   client: FreshchatClient;
-  settings: AssistantSettings;
+  /** The settings file as it is now: each new session's policy follows it. */
+  settings: SettingsSource;
   routingMode: 'auto' | 'assigned-only';
   /** Resolves the AI agent's Freshchat id (shared with the Freshchat activities' cache). */
   aiAgentId: () => Promise<string>;
@@ -63,7 +65,7 @@ export interface AiTurnOutcome {
 export const aiAttempts = 3;
 
 export function createAssistantActivities(deps: AssistantActivityDeps) {
-  const { provider, client, settings, logger } = deps;
+  const { provider, client, logger } = deps;
 
   async function readTranscript(conversationId: string, since: string, signal: AbortSignal): Promise<TranscriptEntry[]> {
     const aiAgentId = await deps.aiAgentId();
@@ -76,6 +78,7 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
 
   return {
     async loadSessionPolicy(): Promise<SessionPolicy> {
+      const settings = deps.settings.current();
       return {
         routingMode: deps.routingMode,
         aiAgentId: await deps.aiAgentId(),
@@ -101,7 +104,7 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         context.heartbeat();
         const transcript = await readTranscript(request.conversationId, request.sessionStartedAt, context.cancellationSignal);
         const customerText = transcript.filter((t) => t.role === 'customer').map((t) => t.text).join('\n');
-        const language = detectLanguage(customerText, request.language || settings.messages.defaultLanguage);
+        const language = detectLanguage(customerText, request.language || deps.settings.current().messages.defaultLanguage);
         const result = await provider.decide(
           { transcript, earlierSummaries: request.earlierSummaries ?? [], language },
           context.cancellationSignal,

@@ -16,14 +16,15 @@ import { boundCustomerText } from '../workflow-safe/text.js';
 import { describeMessageParts } from '../freshchat/message-parts.js';
 import type { SessionDescriber } from '../ai/session-describer.js';
 import { readSessionTranscript } from './transcript.js';
-import type { AssistantSettings } from '../settings/assistant-settings.js';
+import type { SettingsSource } from '../settings/settings-source.js';
 import type { ResolutionKind } from '../workflows/messages.js';
 
 export interface FreshchatActivityDeps {
   client: FreshchatClient;
   aiAgentEmail: string;
   handoffGroupId?: string;
-  settings: AssistantSettings;
+  /** The settings file as it is now (customer notices follow an edited file at once). */
+  settings: SettingsSource;
   /** The workflow's page in the Temporal Web UI, linked from every note. */
   traceUrl: (conversationId: string) => string;
   /** CONTACT_ID_SECRET, the HMAC key of contact ids. Worker environment only: never an activity or workflow input. */
@@ -198,7 +199,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
         logger.warn({ conversationId: input.conversationId, kind: input.kind, lostTo: lost.lostTo, reason: lost.reason }, 'customer notice dropped: lost ownership');
         return { posted: false, ...lost };
       }
-      const text = customerMessage(deps.settings.messages, input.kind, input.language, input.vars);
+      const text = customerMessage(deps.settings.current().messages, input.kind, input.language, input.vars);
       return { posted: true, messageId: await postOnce(input.conversationId, text, 'normal', input.notBefore) };
     },
 

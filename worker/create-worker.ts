@@ -14,6 +14,7 @@ import { FreshchatClient } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
 import { workflowUiUrl } from '../lib/temporal.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
+import { SettingsSource } from '../settings/settings-source.js';
 import type { Store } from '../store/store.js';
 import { conversationWorkflowId } from '../workflows/messages.js';
 
@@ -26,6 +27,8 @@ export interface ConversationWorkerOptions {
   routingMode: 'auto' | 'assigned-only';
   provider: AiProvider;
   settings: AssistantSettings;
+  /** The settings file to follow: a changed file reaches each conversation at its next session. Absent: `settings` stay. */
+  settingsPath?: string;
   uiUrl: string;
   /** CONTACT_ID_SECRET: reaches the contact activity as a dependency, never through workflow data. */
   contactIdSecret: string;
@@ -41,11 +44,12 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', impo
 /** The worker: the conversation workflow plus the Freshchat and AI activities, wired to their dependencies. */
 export async function createConversationWorker(options: ConversationWorkerOptions): Promise<Worker> {
   const client = new FreshchatClient({ apiUrl: options.freshchat.apiUrl, apiToken: options.freshchat.apiToken });
+  const settings = new SettingsSource(options.settings, options.settingsPath, options.logger);
   const freshchatActivities = createFreshchatActivities({
     client,
     aiAgentEmail: options.freshchat.aiAgentEmail,
     handoffGroupId: options.freshchat.handoffGroupId,
-    settings: options.settings,
+    settings,
     traceUrl: (conversationId) => workflowUiUrl(options.uiUrl, options.namespace, conversationWorkflowId(conversationId)),
     contactIdSecret: options.contactIdSecret,
     describeSession: createSessionDescriber(loadKnowledgeBase(options.settings.knowledgeBase)),
@@ -54,7 +58,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
   const assistantActivities = createAssistantActivities({
     provider: options.provider,
     client,
-    settings: options.settings,
+    settings,
     routingMode: options.routingMode,
     aiAgentId: freshchatActivities.resolveAiAgent,
     logger: options.logger,

@@ -39,6 +39,7 @@ export async function runWorker(): Promise<void> {
     routingMode: startup.env.FRESHCHAT_ROUTING_MODE,
     provider: createProvider(startup),
     settings: startup.settings,
+    settingsPath: startup.settingsPath,
     uiUrl: startup.env.TEMPORAL_UI_URL,
     contactIdSecret: startup.contactIdSecret,
     store,

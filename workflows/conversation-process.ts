@@ -15,7 +15,9 @@ import { describeOpening, officeHoursAt } from '../workflow-safe/office-hours.js
 import { boundCustomerText } from '../workflow-safe/text.js';
 import type { Conversation, Deadline, SessionTimings, TurnRef } from './conversation.js';
 import type { ConversationEvent, ConversationStateView, InboxItem, ResolutionKind } from './messages.js';
+import { patchIds } from './patches.js';
 import { searchAttributesOf } from './search-attributes.js';
+import type { SessionRecorder } from './session-recorder.js';
 
 export interface ConversationActivities {
   freshchat: FreshchatActivities;
@@ -42,9 +44,11 @@ const reconcileLookbackMs = 24 * 60 * 60 * 1000;
  * Workflows that were running before reconciliation and the Freshchat-failure branch existed
  * replay their history without them (test/integration/replay.test.ts).
  */
-const withReconciliation = (): boolean => patched('reconcile-with-freshchat');
-/** Likewise for announcing a handoff once per session. */
-const withHandoffNoticeOnce = (): boolean => patched('handoff-notice-once');
+const withReconciliation = (): boolean => patched(patchIds.reconcileWithFreshchat);
+/** Likewise for announcing a handoff once per session, the session store, and the policy read per session. */
+const withHandoffNoticeOnce = (): boolean => patched(patchIds.handoffNoticeOnce);
+const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
+const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -115,20 +119,20 @@ export interface ConversationProcessDeps {
   aiTurn: InterruptibleAiTurn;
   freshchatCalls: FreshchatCalls;
   searchAttributes: SearchAttributePublisher;
+  recorder: SessionRecorder;
 }
 
 export class ConversationProcess {
   private readonly conversation: Conversation;
-  private readonly policy: SessionPolicy;
+  private policy: SessionPolicy;
   private readonly freshchat: FreshchatActivities;
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
   private readonly aiTurn: InterruptibleAiTurn;
   private readonly calls: FreshchatCalls;
   private readonly searchAttributes: SearchAttributePublisher;
+  private readonly recorder: SessionRecorder;
   private readonly conversationId: string;
-  readonly timings: SessionTimings;
-  private freshchatUrl?: string;
 
   constructor(deps: ConversationProcessDeps) {
     this.conversation = deps.conversation;
@@ -139,8 +143,12 @@ export class ConversationProcess {
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
     this.searchAttributes = deps.searchAttributes;
+    this.recorder = deps.recorder;
     this.conversationId = deps.conversation.view.conversationId;
-    this.timings = { quietWindowMs: deps.policy.quietWindowMs, inactivityMs: deps.policy.inactivityMs, nudge: deps.policy.nudge };
+  }
+
+  get timings(): SessionTimings {
+    return { quietWindowMs: this.policy.quietWindowMs, inactivityMs: this.policy.inactivityMs, nudge: this.policy.nudge };
   }
 
   /** The run begins: settings adopted, attributes published; a new run catches up with Freshchat. */
@@ -149,6 +157,11 @@ export class ConversationProcess {
     this.publish();
     // A new run may start for a conversation whose earlier events never arrived.
     if (isNewRun && withReconciliation()) await this.takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
+  }
+
+  /** The run ends (continue-as-new or idle close): the store gets the session's final counts too. */
+  recordFinalCounts(): void {
+    if (withSessionRecords()) this.recorder.flush(this.conversation.sessionRecord());
   }
 
   /** Handles everything that arrived, in order. */
@@ -203,6 +216,8 @@ export class ConversationProcess {
       case 'resolve':
         if (c.state === 'resolved') return;
         return this.resolve({ by: 'ops', rule: 'ops_signal', reason: item.reason });
+      case 'reloadSettings':
+        return this.reloadPolicy();
     }
   }
 
@@ -240,7 +255,7 @@ export class ConversationProcess {
         return;
       case 'reopen':
         if (c.state !== 'resolved') return;
-        c.startSession(freshchatTime(event.at));
+        await this.startNextSession(event.at);
         this.publish();
         return;
     }
@@ -249,7 +264,7 @@ export class ConversationProcess {
   private async onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
     const c = this.conversation;
     // Freshchat reopens a resolved conversation when the customer writes again.
-    if (c.state === 'resolved') c.startSession(freshchatTime(event.at));
+    if (c.state === 'resolved') await this.startNextSession(event.at);
     // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
     c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at);
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
@@ -268,8 +283,8 @@ export class ConversationProcess {
     if (!owner) return;
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
     if (owner.status === 'resolved' && withReconciliation()) return;
-    if (owner.url && owner.url !== this.freshchatUrl) {
-      this.freshchatUrl = owner.url;
+    if (owner.url && owner.url !== this.conversation.view.freshchatUrl) {
+      this.conversation.foundInFreshchat(owner.url);
       upsertMemo({ freshchatUrl: owner.url });
     }
     if (owner.assignedAgentId === this.policy.aiAgentId) {
@@ -285,6 +300,20 @@ export class ConversationProcess {
     const done = (await this.calls.run('assignToAiAgent', () => this.freshchat.assignToAiAgent(this.conversationId))) !== undefined;
     if (done) this.conversation.expectOwnAssignmentEcho();
     return done;
+  }
+
+  /** `at`: Freshchat's time of the reopen or the first message. A new session follows the settings file as it is now. */
+  private async startNextSession(at: string): Promise<void> {
+    this.conversation.startSession(freshchatTime(at));
+    if (withPolicyPerSession()) await this.reloadPolicy();
+  }
+
+  /** The settings file as the worker reads it now; while Freshchat or the settings refuse, the current policy stays. */
+  private async reloadPolicy(): Promise<void> {
+    const policy = await this.calls.run('loadSessionPolicy', () => this.assistant.loadSessionPolicy());
+    if (!policy) return;
+    this.policy = policy;
+    this.conversation.adopt(policy, false);
   }
 
   /** Freshchat says the AI no longer holds the conversation: the workflow follows Freshchat. */
@@ -533,7 +562,9 @@ export class ConversationProcess {
     await this.calls.run('postPrivateNote', () => this.freshchat.postPrivateNote({ conversationId: this.conversationId, note, notBefore, session: described }));
   }
 
+  /** Search attributes and the session store follow every change of state. */
   private publish(): void {
     this.searchAttributes.publish(this.conversation.view);
+    if (withSessionRecords()) this.recorder.record(this.conversation.sessionRecord());
   }
 }

@@ -17,13 +17,16 @@ import {
 import type { AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
 import type { ContactActivities } from '../activities/contact-activities.js';
 import type { FreshchatActivities } from '../activities/freshchat-activities.js';
+import type { SessionStoreActivities } from '../activities/session-store-activities.js';
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
+import { SessionRecorder } from './session-recorder.js';
 import {
   decisionsQuery,
   forceHandoffSignal,
   freshchatEventSignal,
   handBackToAiSignal,
+  reloadSettingsSignal,
   resolveConversationSignal,
   stateQuery,
   type ConversationStateView,
@@ -54,6 +57,13 @@ const contacts = proxyActivities<ContactActivities>({
   retry: { maximumAttempts: 2 },
 });
 
+/** A store that is down delays the records, never the conversation: writes retry in the background, for up to a week. */
+const sessionStore = proxyActivities<SessionStoreActivities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '7 days',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 /** Hard cap next to the server's suggestion, so history never nears its limits. */
 const maxHistoryEvents = 10_000;
 
@@ -65,13 +75,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(forceHandoffSignal, (request) => aiTurn.cancelIf(conversation.receive({ type: 'forceHandoff', reason: reasonOf(request, 'Handed off by ops') })));
   setHandler(handBackToAiSignal, () => void conversation.receive({ type: 'handBackToAi' }));
   setHandler(resolveConversationSignal, (request) => aiTurn.cancelIf(conversation.receive({ type: 'resolve', reason: reasonOf(request, 'Resolved by ops') })));
+  setHandler(reloadSettingsSignal, () => void conversation.receive({ type: 'reloadSettings' }));
   setHandler(stateQuery, () => conversation.view);
   setHandler(decisionsQuery, () => conversation.decisions);
 
   const searchAttributes = new SearchAttributePublisher();
+  const { firstExecutionRunId: chainId, workflowId } = workflowInfo();
+  const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
   const policy = await loadSessionPolicy(freshchatCalls);
-  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts }, aiTurn, freshchatCalls, searchAttributes });
+  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts }, aiTurn, freshchatCalls, searchAttributes, recorder });
   await process.begin(input.carried === undefined);
 
   for (;;) {
@@ -79,14 +92,20 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
       await condition(allHandlersFinished);
-      // Events that arrived but were not handled yet travel with the state; none is lost.
-      await continueAsNew<typeof conversationWorkflow>({ conversationId: input.conversationId, carried: conversation.snapshot() });
+      process.recordFinalCounts();
+      // Events that arrived but were not handled yet, and session records not yet stored, travel with the state.
+      await continueAsNew<typeof conversationWorkflow>({ conversationId: input.conversationId, carried: { ...conversation.snapshot(), records: recorder.snapshot() } });
     }
 
     const deadline = conversation.nextDeadline(process.timings);
     const waitMs = deadline.at - Date.now();
     if (waitMs > 0 && (await condition(() => conversation.hasInbox, waitMs, { summary: deadlineSummaries[deadline.kind] }))) continue;
-    if (deadline.kind === 'close_idle_workflow') return conversation.view;
+    if (deadline.kind === 'close_idle_workflow') {
+      process.recordFinalCounts();
+      await condition(() => recorder.idle || conversation.hasInbox, '7 days', { summary: 'closing: wait for the session store to take the last record' });
+      if (!conversation.hasInbox) return conversation.view;
+      continue;
+    }
     await process.onDeadline(deadline);
   }
 }

@@ -19,6 +19,7 @@ import type {
   ResolutionKind,
   ResolvedBy,
   SessionMemory,
+  SessionRecord,
   SessionState,
 } from './messages.js';
 
@@ -126,6 +127,7 @@ export class Conversation {
       case 'resolve':
         return true;
       case 'handBackToAi':
+      case 'reloadSettings':
         return false;
     }
   }
@@ -174,6 +176,7 @@ export class Conversation {
   addCustomerMessage(message: PendingMessage, sentAt: string): void {
     if (Date.parse(sentAt) < Date.parse(this.session.startedAt)) this.session.startedAt = new Date(Date.parse(sentAt)).toISOString();
     this.view.counters.customerMessages++;
+    this.session.customerMessages = (this.session.customerMessages ?? 0) + 1;
     this.session.lastCustomerAt = message.at;
     this.session.nudgedAt = undefined;
     this.session.pending.push(message);
@@ -190,6 +193,10 @@ export class Conversation {
 
   identifiedContact(contactId: string): void {
     this.view.contactId = contactId;
+  }
+
+  foundInFreshchat(url: string): void {
+    this.view.freshchatUrl = url;
   }
 
   rememberEarlierSummaries(summaries: string[]): void {
@@ -237,6 +244,8 @@ export class Conversation {
 
   recordAiReply(now: number): void {
     this.view.counters.aiReplies++;
+    this.session.aiReplies = (this.session.aiReplies ?? 0) + 1;
+    this.session.firstAiReplyAt ??= new Date(now).toISOString();
     this.session.lastAiReplyAt = new Date(now).toISOString();
     this.session.nudgedAt = undefined;
   }
@@ -282,6 +291,7 @@ export class Conversation {
     if (this.decisionLog.length > limits.decisions) this.decisionLog.shift();
     this.view.lastDecision = record;
     if (record.outcome === 'dropped') this.view.counters.droppedPosts++;
+    if (record.session === this.view.session && isAiDecision(record)) this.session.aiDecisions = (this.session.aiDecisions ?? 0) + 1;
   }
 
   escalated(rule: RuleName, reason: string): void {
@@ -289,12 +299,14 @@ export class Conversation {
     this.view.escalationRule = rule;
     this.view.escalationReason = reason;
     this.session.handoffAtOpening = undefined;
+    this.session.escalation ??= { rule, reason: reportableReason(rule, reason), at: new Date(this.clock()).toISOString() };
   }
 
   resolved(by: ResolvedBy, kind?: ResolutionKind): void {
     this.view.state = 'resolved';
     this.view.resolvedBy = by;
     this.view.resolutionKind = kind;
+    this.session.endedAt = new Date(this.clock()).toISOString();
     this.session.pending = [];
     this.session.handoffAtOpening = undefined;
     this.view.pendingCustomerMessages = 0;
@@ -326,6 +338,32 @@ export class Conversation {
     return candidates.reduce((a, b) => (b.at < a.at ? b : a));
   }
 
+  /** What the session store keeps of the current session: ids, times, labels and counts. */
+  sessionRecord(): SessionRecord {
+    const { view, session } = this;
+    const aiReplies = session.aiReplies ?? 0;
+    const aiDecisions = session.aiDecisions ?? 0;
+    return {
+      conversationId: view.conversationId,
+      session: view.session,
+      state: view.state,
+      contactId: view.contactId,
+      startedAt: session.startedAt,
+      firstAiReplyAt: session.firstAiReplyAt,
+      endedAt: view.state === 'resolved' ? session.endedAt : undefined,
+      resolvedBy: view.resolvedBy,
+      resolutionKind: view.resolutionKind,
+      aiTouched: aiReplies > 0 || aiDecisions > 0,
+      escalation: session.escalation,
+      topic: this.sessionTopic(),
+      sentiment: session.aiSentiment,
+      aiReplies,
+      aiDecisions,
+      customerMessages: session.customerMessages ?? 0,
+      freshchatUrl: view.freshchatUrl,
+    };
+  }
+
   /** Everything the next run needs, including events that arrived but were not handled yet. */
   snapshot(): CarriedConversation {
     this.view.counters.continuedAsNew++;
@@ -337,6 +375,16 @@ export class Conversation {
       inbox: this.inbox,
     };
   }
+}
+
+/** Decisions the AI (or its rules) took; an ops signal or a Freshchat failure is not the AI deciding. */
+function isAiDecision(record: DecisionRecord): boolean {
+  return record.rule !== 'ops_signal' && record.rule !== 'freshchat_failure';
+}
+
+/** The store keeps the product's own wording of a reason; a model's free text (the 'ai_decision' rule) may echo the customer. */
+function reportableReason(rule: RuleName, reason: string): string | undefined {
+  return rule === 'ai_decision' ? undefined : reason.slice(0, 300);
 }
 
 /** Events that may mean a human took over; the main loop decides for sure. */

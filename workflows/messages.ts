@@ -73,6 +73,8 @@ export interface ConversationStateView {
   escalationReason?: string;
   lastDecision?: DecisionRecord;
   lastError?: FreshchatFailure;
+  /** The conversation in Freshchat's own app, once Freshchat has said. */
+  freshchatUrl?: string;
   pendingCustomerMessages: number;
   counters: {
     turns: number;
@@ -152,6 +154,13 @@ export interface SessionMemory {
   aiSentiment?: Sentiment;
   /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
   handoffNoticeSent?: boolean;
+  // What the session store reports (SessionRecord); absent in sessions that began before it existed.
+  firstAiReplyAt?: string;
+  endedAt?: string;
+  escalation?: SessionRecord['escalation'];
+  aiReplies?: number;
+  aiDecisions?: number;
+  customerMessages?: number;
 }
 
 /** Everything that crosses continue-as-new: plain JSON (no Map/Set). */
@@ -161,13 +170,22 @@ export interface CarriedConversation {
   seenEventIds: string[];
   decisions: DecisionRecord[];
   inbox: InboxItem[];
+  /** Session records not yet acknowledged by the store, and the last revision written. */
+  records?: CarriedRecords;
+}
+
+export interface CarriedRecords {
+  revision: number;
+  unsent: SessionRecord[];
+  lastQueued?: SessionRecord;
 }
 
 export type InboxItem =
   | { type: 'event'; event: ConversationEvent }
   | { type: 'forceHandoff'; reason: string }
   | { type: 'handBackToAi' }
-  | { type: 'resolve'; reason: string };
+  | { type: 'resolve'; reason: string }
+  | { type: 'reloadSettings' };
 
 export const freshchatEventSignal = defineSignal<[ConversationEvent]>('freshchatEvent');
 /** Ops: `temporal workflow signal -w <id> --name forceHandoff --input '{"reason":"..."}'` */
@@ -176,6 +194,9 @@ export const forceHandoffSignal = defineSignal<[{ reason?: string } | undefined]
 export const handBackToAiSignal = defineSignal<[unknown?]>('handBackToAi');
 /** Ops: resolve the conversation now. */
 export const resolveConversationSignal = defineSignal<[{ reason?: string } | undefined]>('resolveConversation');
+
+/** Ops: read the settings file again now, instead of at the conversation's next session. */
+export const reloadSettingsSignal = defineSignal<[unknown?]>('reloadSettings');
 
 export const stateQuery = defineQuery<ConversationStateView>('state');
 export const decisionsQuery = defineQuery<DecisionRecord[]>('decisions');

@@ -146,6 +146,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         routingMode: options.routingMode ?? 'auto',
         provider,
         settings,
+        settingsPath,
         uiUrl: server.uiUrl,
         contactIdSecret: testContactIdSecret,
         store,

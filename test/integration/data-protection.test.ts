@@ -17,6 +17,7 @@ import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { OpenAiProvider } from '../../ai/openai-provider.js';
 import { createAiProvider } from '../../ai/create-provider.js';
 import { createLogger, redactPaths } from '../../lib/logger.js';
+import { patchIds } from '../../workflows/patches.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery } from '../../workflows/messages.js';
 import { searchAttributeDefinitions } from '../../workflows/search-attributes.js';
@@ -106,7 +107,7 @@ function payloadsIn(json: unknown): RawPayload[] {
 function isPatchMarkerData(path: string, data: unknown): boolean {
   if (!/markerRecordedEventAttributes\.details\.patch-data\.payloads\[\d+\]$/.test(path) || typeof data !== 'string') return false;
   const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>;
-  return Object.keys(decoded).sort().join(',') === 'deprecated,id' && decoded.id === 'reconcile-with-freshchat';
+  return Object.keys(decoded).sort().join(',') === 'deprecated,id' && (Object.values(patchIds) as unknown[]).includes(decoded.id);
 }
 
 function portIsFree(port: number): Promise<boolean> {

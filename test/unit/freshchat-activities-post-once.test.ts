@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { SettingsSource } from '../../settings/settings-source.js';
 import { createFreshchatActivities, renderNote, type NoteContent } from '../../activities/freshchat-activities.js';
 import type { SessionDescriber } from '../../ai/session-describer.js';
 import type { FreshchatClient, FreshchatMessage } from '../../freshchat/client.js';
@@ -32,7 +33,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
     const activities = createFreshchatActivities({
       client,
       aiAgentEmail: 'ai@example.test',
-      settings: loadAssistantSettings(writeTestSettings()),
+      settings: new SettingsSource(loadAssistantSettings(writeTestSettings())),
       traceUrl: () => 'http://ui/trace',
       logger: createLogger('worker', capturedLogs),
       contactIdSecret: 'test-contact-id-secret-0123456789abcdef',

@@ -1,0 +1,15 @@
+/**
+ * The ids of the workflow's `patched()` branches, in one place: workflows that were running
+ * before a branch existed replay their history without it (test/integration/replay.test.ts),
+ * and the data-protection test knows which marker payloads the SDK writes in plain JSON.
+ */
+export const patchIds = {
+  /** Reconciliation with Freshchat and the Freshchat-failure branch of the AI turn. */
+  reconcileWithFreshchat: 'reconcile-with-freshchat',
+  /** A handoff is announced to the customer once per session. */
+  handoffNoticeOnce: 'handoff-notice-once',
+  /** Sessions are written to the session store. */
+  sessionRecords: 'session-records',
+  /** The session policy is read again at each new session and on the reloadSettings signal. */
+  policyPerSession: 'policy-per-session',
+} as const;
