@@ -13,6 +13,8 @@ import { connectClient, indexedValueTypeOf, temporalConnectConfig } from '../lib
 import { conversationTaskQueueDefault, conversationWorkflowType } from '../workflows/messages.js';
 import { workerProbeWorkflowType } from '../workflows/worker-probe.js';
 import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
+import { defaultSqlitePath, openStore } from '../store/store.js';
+import { existsSync } from 'node:fs';
 
 /**
  * `npm run doctor` (SPEC §10): checks everything the three classic failures come from —
@@ -366,6 +368,33 @@ export function createDoctor(env: Env = process.env): Doctor {
           return { ok: true, detail: `${provider.name}${result.model !== provider.name ? ` (${result.model})` : ''} decided "${result.decision.action}" in ${Date.now() - started} ms` };
         } catch (error) {
           return aiFailure(error, worker.value);
+        }
+      },
+    },
+    {
+      name: 'session store',
+      async run() {
+        const storeEnv = { DATABASE_URL: setting(env, 'DATABASE_URL'), SQLITE_PATH: setting(env, 'SQLITE_PATH') ?? defaultSqlitePath };
+        if (!storeEnv.DATABASE_URL && !existsSync(storeEnv.SQLITE_PATH)) {
+          return {
+            ok: false,
+            detail: `no SQLite file at ${storeEnv.SQLITE_PATH} yet`,
+            fix: 'start the worker (npm run worker) from this folder: it creates the file; or set SQLITE_PATH (or DATABASE_URL) to what the worker and the API use',
+          };
+        }
+        const store = openStore(storeEnv);
+        try {
+          const status = await store.status();
+          const where = `${status.dialect} at ${status.location}`;
+          if (!status.reachable) {
+            return { ok: false, detail: `${where} is unreachable: ${status.error}`, fix: 'check DATABASE_URL (postgres://user:password@host:5432/database) and that the database runs; records wait in their workflows meanwhile' };
+          }
+          if (status.pendingMigrations.length > 0) {
+            return { ok: false, detail: `${where}: ${plural(status.pendingMigrations.length, 'migration')} not applied (${status.pendingMigrations.join(', ')})`, fix: 'start the worker or the API of this version: they migrate the store at start-up' };
+          }
+          return { ok: true, detail: `${where}, migrations current` };
+        } finally {
+          await store.close();
         }
       },
     },

@@ -85,6 +85,8 @@ export interface TestSystem {
   settingsPath: string;
   encryptionKeys: EncryptionKey[] | null;
   store: Store;
+  /** DATABASE_URL or SQLITE_PATH of `store`, for the product's processes (doctor, report). */
+  storeEnv: Record<string, string>;
   startWorker(overrides?: { handoffGroupId?: string; aiAgentEmail?: string }): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -101,6 +103,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const client = new Client({ connection: server.env.connection, namespace: server.namespace, dataConverter });
   const testStore = options.store ?? (await openTestStore('sqlite'));
   const { store } = testStore;
+  // As the worker and the API do at start-up; a store a test made unreachable on purpose is retried later.
+  await store.ready().catch(() => undefined);
 
   const webhookApp = createWebhookApp({
     client,
@@ -134,6 +138,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     settingsPath,
     encryptionKeys,
     store,
+    storeEnv: testStore.env as Record<string, string>,
     async startWorker(overrides = {}) {
       const provider =
         typeof options.ai === 'function' ? options.ai(settings) : createAiProvider(options.ai ?? { provider: 'faq' }, settings, createLogger('openai-provider', capturedLogs));

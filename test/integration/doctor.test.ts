@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +31,7 @@ const checkNames = [
   'search attributes',
   'worker polling the task queue',
   'AI provider',
+  'session store',
   'conversations with a Freshchat failure',
 ];
 
@@ -94,6 +95,7 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
       FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
       ASSISTANT_SETTINGS: system.settingsPath,
       PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
+      ...system.storeEnv,
       ...overrides,
     };
   }
@@ -127,7 +129,8 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     const failed = [...run.checks.values()].filter((c) => !c.ok).map((c) => c.text);
     expect(failed, run.stdout).to.deep.equal([]);
     expect(run.code, run.stdout).to.equal(0);
-    expect(run.stdout).to.include('All 10 checks passed.');
+    expect(run.stdout).to.include('All 11 checks passed.');
+    expect(check(run, 'session store').text).to.include('sqlite at').and.include('migrations current');
     expect(check(run, 'Freshchat API (token and base URL)').text).to.include(system.sandbox.apiUrl);
     expect(check(run, 'AI agent seat').text).to.include(system.sandbox.aiAgentId);
     expect(check(run, 'worker polling the task queue').text).to.include(system.taskQueue);
@@ -135,6 +138,20 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     // Secrets never reach the output.
     expect(run.stdout + run.stderr).not.to.include(sandboxToken);
     expect(run.stdout + run.stderr).not.to.include(testEncryptionKeySetting.split(':')[1]!);
+  });
+
+  it('flags a session store that is unreachable, missing or behind on migrations, saying what to do', async () => {
+    const unreachable = check(await runDoctor({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }), 'session store');
+    expect(unreachable.ok).to.equal(false);
+    expect(unreachable.text).to.include('postgres at postgres://postgres@127.0.0.1:1/none is unreachable').and.include('check DATABASE_URL');
+    const missing = check(await runDoctor({ SQLITE_PATH: join(home, 'nowhere.sqlite') }), 'session store');
+    expect(missing.ok).to.equal(false);
+    expect(missing.text).to.include('no SQLite file at').and.include('start the worker');
+    const empty = join(home, 'empty.sqlite');
+    writeFileSync(empty, '');
+    const behind = check(await runDoctor({ SQLITE_PATH: empty }), 'session store');
+    expect(behind.ok).to.equal(false);
+    expect(behind.text).to.include('1 migration not applied (2026-12-01-001-sessions)').and.include('migrate the store at start-up');
   });
 
   it('flags a wrong Freshchat token with the token advice and exits 1', async () => {
