@@ -19,6 +19,7 @@ import type { ContactActivities } from '../activities/contact-activities.js';
 import type { FreshchatActivities } from '../activities/freshchat-activities.js';
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
+import { productMetrics } from './product-metrics.js';
 import {
   decisionsQuery,
   forceHandoffSignal,
@@ -59,6 +60,7 @@ const maxHistoryEvents = 10_000;
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationStateView> {
   const conversation = new Conversation(input.conversationId, input.carried?.view.mode ?? 'auto', Date.now(), input.carried);
+  conversation.observe(productMetrics());
   const aiTurn = new InterruptibleAiTurn();
 
   setHandler(freshchatEventSignal, (event) => aiTurn.cancelIf(conversation.receive({ type: 'event', event })));

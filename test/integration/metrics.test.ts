@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
@@ -9,8 +10,25 @@ import { createWebhookApp } from '../../api/webhook-app.js';
 import { createLogger } from '../../lib/logger.js';
 import { Store } from '../../store/store.js';
 import { capturedLogs } from '../helpers/log-capture.js';
-import { parseSamples, sampleSum } from '../helpers/prometheus.js';
-import { testServer } from '../helpers/temporal-server.js';
+import { labelSets, parseSamples, sampleSum } from '../helpers/prometheus.js';
+import {
+  aiAgentEmail,
+  aiReplies,
+  customerSays,
+  eventually,
+  repoRoot,
+  sandboxCall,
+  sandboxToken,
+  startConversation,
+  startSystem,
+  testContactIdSecret,
+  testEncryptionKeySetting,
+  workflowHandle,
+  workflowState,
+  type TestSystem,
+} from '../helpers/system.js';
+import { freePort, testServer } from '../helpers/temporal-server.js';
+import { resolveConversationSignal } from '../../workflows/messages.js';
 import { customerMessagePayload, signWebhookBody } from '../helpers/webhook-payloads.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -128,5 +146,100 @@ describe('API metrics at /metrics on the ops listener (real HTTP, real Temporal)
   it('each metrics object counts alone (apps in one process do not share a registry)', async () => {
     const fresh = createApiMetrics();
     expect(sampleSum(await fresh.registry.metrics(), 'freshchat_ai_webhooks_total')).to.equal(0);
+  });
+});
+
+/** The Runtime is installed once per process (the test process has one): the exporter is tested in `node dist/worker/main.js`. */
+describe('worker metrics on the SDK Prometheus exporter (METRICS_PORT, a real worker process)', function () {
+  this.timeout(120_000);
+  let system: TestSystem;
+  let child: ChildProcess | undefined;
+  let metricsUrl: string;
+
+  before(async function () {
+    this.timeout(600_000);
+    system = await startSystem({ startWorker: false });
+    const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: system.server.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: system.taskQueue,
+      TEMPORAL_UI_URL: system.server.uiUrl,
+      FRESHCHAT_API_URL: system.sandbox.apiUrl,
+      FRESHCHAT_API_TOKEN: sandboxToken,
+      FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
+      ASSISTANT_SETTINGS: system.settingsPath,
+      PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
+      CONTACT_ID_SECRET: testContactIdSecret,
+      METRICS_PORT: String(port),
+      LOG_LEVEL: 'info',
+    };
+    let output = '';
+    child = spawn(process.execPath, ['dist/worker/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child worker] ${d}`));
+    await eventually(async () => output.includes('worker started'), 'the child worker', 60_000);
+    const listening = output.split('\n').find((line) => line.includes('worker metrics listening'));
+    expect(JSON.parse(listening!)).to.include({ address: `127.0.0.1:${port}`, path: '/metrics' });
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    await system?.close();
+  });
+
+  const scrape = async () => {
+    const res = await fetch(metricsUrl);
+    expect(res.status).to.equal(200);
+    return parseSamples(await res.text());
+  };
+
+  it("serves the SDK's runtime metrics and the product counters: replies, escalations by rule, resolutions by who and kind, AI latency, Freshchat failures by status", async () => {
+    const { sandbox } = system;
+    // The first read of a conversation's owner fails once with 503 (then the retry gets it).
+    await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'GET', path: '/conversations/[^/?]+$', status: 503, times: 1 });
+    const answered = await startConversation(sandbox, 'How long does shipping take?');
+    await eventually(async () => (await aiReplies(sandbox, answered)).length === 1, 'the AI reply');
+    const escalated = await startConversation(sandbox, 'I want to talk to a human');
+    await eventually(async () => (await workflowState(system, escalated)).state === 'escalated', 'the handoff');
+    await workflowHandle(system, answered).signal(resolveConversationSignal, { reason: 'done' });
+    await eventually(async () => (await workflowState(system, answered)).state === 'resolved', 'the resolution by ops');
+    const confirmed = await startConversation(sandbox, 'How do I reset my password?');
+    await eventually(async () => (await aiReplies(sandbox, confirmed)).length === 1, 'the answer');
+    await customerSays(sandbox, confirmed, "Thanks, that's all!");
+    await eventually(async () => (await workflowState(system, confirmed)).state === 'resolved', 'the resolution the customer confirmed');
+
+    // The exporter serves what was recorded at the time of the scrape.
+    const samples = await eventually(async () => {
+      const s = await scrape();
+      return sampleSum(s, 'freshchat_ai_resolutions_total') >= 2 && sampleSum(s, 'freshchat_ai_escalations_total') >= 1 ? s : undefined;
+    }, 'the product counters on the exporter');
+    // The SDK tags its own metrics in snake_case, the ones recorded through its meters in camelCase.
+    expect(samples.some((s) => s.name.startsWith('temporal_') && s.labels.task_queue === system.taskQueue)).to.equal(true);
+    expect(sampleSum(samples, 'temporal_workflow_task_execution_latency_count', { task_queue: system.taskQueue })).to.be.greaterThan(0);
+    const queue = { taskQueue: system.taskQueue };
+    expect({
+      replies: sampleSum(samples, 'freshchat_ai_replies_total', { ...queue, workflowType: 'conversationWorkflow' }),
+      escalationsByPhrase: sampleSum(samples, 'freshchat_ai_escalations_total', { ...queue, rule: 'handoff_phrase' }),
+      escalations: sampleSum(samples, 'freshchat_ai_escalations_total', queue),
+      resolutionsByOps: sampleSum(samples, 'freshchat_ai_resolutions_total', { ...queue, by: 'ops', kind: 'none' }),
+      resolutionsConfirmed: sampleSum(samples, 'freshchat_ai_resolutions_total', { ...queue, by: 'ai', kind: 'confirmed' }),
+      resolutions: sampleSum(samples, 'freshchat_ai_resolutions_total', queue),
+      lostRaces: sampleSum(samples, 'freshchat_ai_lost_ownership_races_total', queue),
+      freshchat503: sampleSum(samples, 'freshchat_ai_freshchat_failures_total', { ...queue, status: '503', activityType: 'readConversationOwner' }),
+      freshchatFailures: sampleSum(samples, 'freshchat_ai_freshchat_failures_total', queue),
+    }).to.deep.equal({ replies: 2, escalationsByPhrase: 1, escalations: 1, resolutionsByOps: 1, resolutionsConfirmed: 1, resolutions: 2, lostRaces: 0, freshchat503: 1, freshchatFailures: 1 });
+    // Three AI turns (the handoff phrase is caught before the AI), timed in seconds on the buckets the worker sets.
+    expect(sampleSum(samples, 'freshchat_ai_ai_latency_seconds_count', { ...queue, activityType: 'decideNextStep', action: 'reply' })).to.equal(2);
+    expect(sampleSum(samples, 'freshchat_ai_ai_latency_seconds_count', { ...queue, activityType: 'decideNextStep', action: 'resolve' })).to.equal(1);
+    expect(sampleSum(samples, 'freshchat_ai_ai_latency_seconds_bucket', { ...queue, le: '60' })).to.equal(3);
+    expect(sampleSum(samples, 'freshchat_ai_ai_latency_seconds_sum', queue)).to.be.greaterThan(0).and.lessThan(60);
+    // Labels are ids of rules and kinds, never what a customer wrote.
+    for (const labels of labelSets(samples, 'freshchat_ai_escalations_total')) expect(Object.values(labels).join(' ')).not.to.include('human');
   });
 });
