@@ -12,6 +12,7 @@ import { detectLanguage } from '../workflow-safe/language.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { SettingsSource } from '../settings/settings-source.js';
 import { failureTypes, toApplicationFailure, type DomainFailure } from '../workflow-safe/failures.js';
+import { recordAiLatency } from './activity-metrics.js';
 import { toActivityFailure } from './freshchat-activities.js';
 import { readSessionTranscript } from './transcript.js';
 
@@ -111,6 +112,7 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         );
         const decision = AiDecisionSchema.parse(result.decision);
         const latencyMs = Date.now() - started;
+        recordAiLatency(latencyMs, decision.action);
         logger.info(
           { conversationId: request.conversationId, action: decision.action, topic: decision.topic, confidence: decision.confidence, latencyMs, model: result.model },
           'AI decided',

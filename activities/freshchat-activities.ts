@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import { toApplicationFailure } from '../workflow-safe/failures.js';
 import type { Sentiment } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
+import { countFreshchatFailure } from './activity-metrics.js';
 import { customerMessage } from './customer-messages.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import { describeMessageParts } from '../freshchat/message-parts.js';
@@ -329,7 +330,12 @@ async function freshchatCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Freshchat's failures in the one taxonomy: transient ones retry (Retry-After honoured), permanent 4xx stop at once. */
+/**
+ * Freshchat's failures in the one taxonomy: transient ones retry (Retry-After honoured), permanent 4xx stop at once.
+ * Called inside activities only: each one is counted by status.
+ */
 export function toActivityFailure(error: unknown): unknown {
-  return error instanceof FreshchatApiError ? toApplicationFailure(error) : error;
+  if (!(error instanceof FreshchatApiError)) return error;
+  countFreshchatFailure(error.status);
+  return toApplicationFailure(error);
 }

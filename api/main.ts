@@ -6,13 +6,14 @@ import { createLogger } from '../lib/logger.js';
 import { connectClient, ensureSearchAttributes } from '../lib/temporal.js';
 import { openStore } from '../store/store.js';
 import { listen, opsListenerTimeouts, webhookListenerTimeouts } from './listen.js';
+import { createApiMetrics } from './metrics.js';
 import { createOpsApp } from './ops-app.js';
 import { createWebhookApp } from './webhook-app.js';
 
 export interface RunningApi {
   /** The public listener (PORT): the Freshchat webhook and health checks. */
   webhook: Server;
-  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts. */
+  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts, metrics. */
   ops: Server;
 }
 
@@ -32,17 +33,20 @@ export async function runApi(): Promise<RunningApi> {
   const store = openStore(env);
   // Migrations at start-up; a store that is down is tried again by each report request.
   await store.ready().catch((error: Error) => logger.error({ store: store.location, error: error.message }, 'session store unavailable: reports answer 503 until it is back'));
+  const metrics = createApiMetrics();
   const webhookApp = createWebhookApp({
     client,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     webhookKey: startup.webhookKey,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     logger,
+    metrics,
   });
   const opsApp = createOpsApp({
     client,
     logger,
     store,
+    metrics,
     authToken: env.OPS_AUTH_TOKEN,
     codec: startup.encryptionKeys
       ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), codecAuthToken: env.CODEC_AUTH_TOKEN, allowedOrigins: [new URL(env.TEMPORAL_UI_URL).origin] }
@@ -52,7 +56,7 @@ export async function runApi(): Promise<RunningApi> {
   const ops = await listen(opsApp, { port: env.OPS_PORT, host: env.OPS_HOST, timeouts: opsListenerTimeouts });
   logger.info({ port: env.PORT }, 'webhook API listening');
   logger.info(
-    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', auth: env.OPS_AUTH_TOKEN ? 'bearer' : 'none' },
+    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', metrics: '/metrics', auth: env.OPS_AUTH_TOKEN ? 'bearer' : 'none' },
     'ops API listening',
   );
   return { webhook, ops };

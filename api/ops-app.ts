@@ -6,6 +6,7 @@ import { bearerAuth } from '../lib/bearer-auth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
+import type { ApiMetrics } from './metrics.js';
 
 export interface OpsAppOptions {
   client: Client;
@@ -16,12 +17,14 @@ export interface OpsAppOptions {
   codec?: { codec: PayloadCodec; codecAuthToken?: string; allowedOrigins: string[] };
   /** The session store the reports read. */
   store: Store;
+  /** The API's metrics (shared with the webhook app), served at /metrics for Prometheus. */
+  metrics: ApiMetrics;
 }
 
 /**
  * The ops listener (OPS_PORT, loopback by default): what only operators may reach — the
- * codec server, which decrypts customer messages, and the contacts lookup. Freshchat never
- * calls it, so it is never exposed with the webhook.
+ * codec server, which decrypts customer messages, the contacts lookup, and the metrics
+ * Prometheus scrapes. Freshchat never calls it, so it is never exposed with the webhook.
  */
 export function createOpsApp(options: OpsAppOptions): express.Express {
   const { client, logger } = options;
@@ -40,6 +43,11 @@ export function createOpsApp(options: OpsAppOptions): express.Express {
     );
   }
   app.use(bearerAuth([options.authToken], 'ops', 'OPS_AUTH_TOKEN'));
+
+  app.get('/metrics', async (_req, res) => {
+    const { registry } = options.metrics;
+    res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
 
   app.get('/contacts/:contactId/conversations', async (req, res) => {
     const contactId = req.params.contactId;

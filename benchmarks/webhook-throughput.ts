@@ -6,6 +6,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
+import { createApiMetrics } from '../api/metrics.js';
 import { createWebhookApp } from '../api/webhook-app.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../freshchat/webhook-events.js';
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
       webhookKey: parseWebhookPublicKey(publicKeyOneLine),
       maxBodyBytes: 256 * 1024,
       logger: createLogger('api', { write: () => undefined }),
+      metrics: createApiMetrics(),
     });
     http = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
       webhookKey: parseWebhookPublicKey(publicKeyOneLine),
       maxBodyBytes: 256 * 1024,
       logger: createLogger('api', { write: () => undefined }),
+      metrics: createApiMetrics(),
     });
     stubHttp = await new Promise<Server>((resolve) => {
       const s = stubApp.listen(0, '127.0.0.1', () => resolve(s));

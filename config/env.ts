@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultSqlitePath } from '../store/store.js';
 import { conversationTaskQueueDefault } from '../workflows/messages.js';
@@ -59,6 +60,14 @@ const WorkerSchema = z.object({
   ASSISTANT_SETTINGS: z.string().trim().optional(),
   // The HMAC key of contact ids: required in production, a development fallback otherwise (config/startup.ts).
   CONTACT_ID_SECRET: z.string().trim().optional(),
+  // The SDK's Prometheus exporter (runtime and product metrics): off unless a port is given.
+  METRICS_PORT: z.coerce.number({ message: 'METRICS_PORT must be a port number' }).int().min(1).max(65535).optional(),
+  METRICS_HOST: z
+    .string()
+    .trim()
+    // The SDK binds a socket address: an IP, not a host name.
+    .refine((host) => isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0, 'METRICS_HOST must be an IP address such as 127.0.0.1, 0.0.0.0 or ::')
+    .default('127.0.0.1'),
   NODE_ENV: z.string().trim().optional(),
 });
 
@@ -122,6 +131,12 @@ export function opsCodecEndpoint(env: Env): string {
   const host = env.OPS_HOST?.trim() || '127.0.0.1';
   const reachable = host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return `http://${reachable}:${port}/codec`;
+}
+
+/** `host:port` for a listener: IPv6 addresses in brackets. */
+export function hostPort(host: string, port: number): string {
+  const h = host.trim().replace(/^\[|\]$/g, '');
+  return `${isIP(h) === 6 ? `[${h}]` : h}:${port}`;
 }
 
 export function isLoopbackHost(host: string): boolean {

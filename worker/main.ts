@@ -1,5 +1,7 @@
 import { Runtime } from '@temporalio/worker';
+import { activityHistogramBuckets } from '../activities/activity-metrics.js';
 import { createDataConverter } from '../codec/data-converter.js';
+import { hostPort } from '../config/env.js';
 import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { PinoSdkLogger } from '../lib/sdk-logger.js';
@@ -17,7 +19,14 @@ export async function runWorker(): Promise<void> {
     exitOnConfigError(error);
   }
   const logger = createLogger('worker');
-  Runtime.install({ logger: new PinoSdkLogger(logger) });
+  const { METRICS_HOST: metricsHost, METRICS_PORT: metricsPort } = startup.env;
+  // The SDK's own exporter serves its runtime metrics and the product counters (workflows/product-metrics.ts).
+  const metricsAddress = metricsPort === undefined ? undefined : hostPort(metricsHost, metricsPort);
+  Runtime.install({
+    logger: new PinoSdkLogger(logger),
+    ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, histogramBucketOverrides: activityHistogramBuckets } } } }),
+  });
+  if (metricsAddress) logger.info({ address: metricsAddress, path: '/metrics' }, 'worker metrics listening (Prometheus)');
   // Before connecting, so that a worker that cannot reach Temporal still says what it fell back to.
   for (const warning of startup.warnings) logger.warn({ setting: warning.setting }, warning.message);
   const { connection, namespace } = await connectWorker();

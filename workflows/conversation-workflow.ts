@@ -21,6 +21,7 @@ import type { SessionStoreActivities } from '../activities/session-store-activit
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
+import { productMetrics } from './product-metrics.js';
 import {
   decisionsQuery,
   forceHandoffSignal,
@@ -69,6 +70,7 @@ const maxHistoryEvents = 10_000;
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationStateView> {
   const conversation = new Conversation(input.conversationId, input.carried?.view.mode ?? 'auto', Date.now(), input.carried);
+  conversation.observe(productMetrics());
   const aiTurn = new InterruptibleAiTurn();
 
   setHandler(freshchatEventSignal, (event) => aiTurn.cancelIf(conversation.receive({ type: 'event', event })));

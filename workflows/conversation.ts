@@ -57,6 +57,12 @@ export interface TurnRef {
 /** A decision as the caller knows it; the conversation adds session, turn and time. */
 export type DecisionInput = Omit<DecisionRecord, 'session' | 'turn' | 'at' | 'sources'> & { sources?: string[] };
 
+/** Told of every decision and resolution, e.g. to count them (workflows/product-metrics.ts). */
+export interface ConversationObserver {
+  decided(record: DecisionRecord): void;
+  resolved(by: ResolvedBy, kind?: ResolutionKind): void;
+}
+
 export class Conversation {
   readonly view: ConversationStateView;
   private session: SessionMemory;
@@ -66,6 +72,7 @@ export class Conversation {
   private lastActivityAt: number;
   /** The AI agent's Freshchat id, once the session policy is known: it tells a takeover from our own echo. */
   private aiAgentId?: string;
+  private observer?: ConversationObserver;
 
   constructor(
     conversationId: string,
@@ -292,6 +299,7 @@ export class Conversation {
     this.view.lastDecision = record;
     if (record.outcome === 'dropped') this.view.counters.droppedPosts++;
     if (record.session === this.view.session && isAiDecision(record)) this.session.aiDecisions = (this.session.aiDecisions ?? 0) + 1;
+    this.observer?.decided(record);
   }
 
   escalated(rule: RuleName, reason: string): void {
@@ -310,6 +318,7 @@ export class Conversation {
     this.session.pending = [];
     this.session.handoffAtOpening = undefined;
     this.view.pendingCustomerMessages = 0;
+    this.observer?.resolved(by, kind);
   }
 
   recordFailure(failure: FreshchatFailure): void {
@@ -374,6 +383,11 @@ export class Conversation {
       decisions: this.decisionLog,
       inbox: this.inbox,
     };
+  }
+
+  /** One observer per run: it is not part of the state carried to the next run. */
+  observe(observer: ConversationObserver): void {
+    this.observer = observer;
   }
 }
 

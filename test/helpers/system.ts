@@ -10,6 +10,7 @@ import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.js';
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../../codec/encryption-keys.js';
 import { listen, opsListenerTimeouts, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
+import { createApiMetrics, type ApiMetrics } from '../../api/metrics.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
 import { createAiProvider, type AiProviderConfig } from '../../ai/create-provider.js';
@@ -47,6 +48,8 @@ export interface SystemOptions {
   startWorker?: boolean;
   /** The webhook's body limit (default 64 KiB here; production's default is 1 MiB). */
   maxBodyBytes?: number;
+  /** OPS_AUTH_TOKEN of the ops listener (default: none). */
+  opsAuthToken?: string;
   /** The session store (default: a fresh SQLite file); closed by the system when it made it. */
   store?: TestStore;
 }
@@ -78,8 +81,10 @@ export interface TestSystem {
   client: Client;
   /** The public listener: the webhook. */
   apiUrl: string;
-  /** The ops listener: codec server, contacts. */
+  /** The ops listener: codec server, contacts, metrics. */
   opsUrl: string;
+  /** The API's metrics, as both listeners count them. */
+  metrics: ApiMetrics;
   taskQueue: string;
   settings: AssistantSettings;
   settingsPath: string;
@@ -106,17 +111,21 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   // As the worker and the API do at start-up; a store a test made unreachable on purpose is retried later.
   await store.ready().catch(() => undefined);
 
+  const metrics = createApiMetrics();
   const webhookApp = createWebhookApp({
     client,
     taskQueue,
     webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     logger: createLogger('api', capturedLogs),
+    metrics,
   });
   const opsApp = createOpsApp({
     client,
     logger: createLogger('api', capturedLogs),
     store,
+    metrics,
+    authToken: options.opsAuthToken,
     codec: encryptionKeys ? { codec: new AesGcmPayloadCodec(encryptionKeys), allowedOrigins: [server.uiUrl] } : undefined,
   });
   const http = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
@@ -133,6 +142,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     client,
     apiUrl,
     opsUrl,
+    metrics,
     taskQueue,
     settings,
     settingsPath,

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { listen, urlOf, webhookListenerTimeouts, opsListenerTimeouts, type ListenerTimeouts } from '../../api/listen.js';
 import { Store } from '../../store/store.js';
+import { createApiMetrics } from '../../api/metrics.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { callTemporalWithin, classifyTemporalFailure } from '../../api/temporal-call.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
@@ -38,7 +39,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
     this.timeout(600_000);
     const server = await testServer();
     client = new Client({ connection: server.env.connection, namespace: server.namespace });
-    webhook = await listen(createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 1024 * 1024, logger: createLogger('api', capturedLogs) }), {
+    webhook = await listen(createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 1024 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics() }), {
       port: 0,
       host: '127.0.0.1',
       timeouts: webhookListenerTimeouts,
@@ -139,7 +140,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
     it('a Temporal rejection reaches Freshchat as 400 with the reason, not as 503 (retried for ever)', async () => {
       // A task queue name Temporal refuses: the request itself is invalid, whatever the retry.
       const refused = await listen(
-        createWebhookApp({ client, taskQueue: 'q'.repeat(2000), webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs) }),
+        createWebhookApp({ client, taskQueue: 'q'.repeat(2000), webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics() }),
         { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts },
       );
       try {
@@ -164,7 +165,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
         const frozen = mode === 'frozen' ? await frozenTemporal() : undefined;
         const address = mode === 'refused' ? '127.0.0.1:1' : mode === 'frozen' ? frozen!.address : 'temporal.invalid:7233';
         const down = new Client({ connection: Connection.lazy({ address }) });
-        const api = await listen(createWebhookApp({ client: down, taskQueue, webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs) }), {
+        const api = await listen(createWebhookApp({ client: down, taskQueue, webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics() }), {
           port: 0,
           host: '127.0.0.1',
           timeouts: webhookListenerTimeouts,
@@ -249,7 +250,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
 
     it('50 connections that never finish their body (and 10 that send nothing) are closed by the server', async () => {
       const short: ListenerTimeouts = { headersMs: 1000, requestMs: 1500, idleMs: 2000, keepAliveMs: 500 };
-      const app = createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs) });
+      const app = createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 64 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics() });
       const server = await listen(app, { port: 0, host: '127.0.0.1', timeouts: short });
       const { port } = server.address() as { port: number };
       const closed: Array<Promise<number>> = [];
@@ -288,7 +289,7 @@ describe('the API listeners: what reaches Temporal, Freshchat and the logs', fun
       const ops = await listen(
         createOpsApp({
           client,
-          logger: createLogger('api', capturedLogs),
+          logger: createLogger('api', capturedLogs), metrics: createApiMetrics(),
           store: new Store({ sqlitePath: ':memory:' }),
           authToken: 'ops-token',
           codec: { codec: new AesGcmPayloadCodec(keys), codecAuthToken: 'codec-token', allowedOrigins: ['http://localhost:8233'] },

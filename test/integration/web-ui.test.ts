@@ -13,6 +13,7 @@ import { createDataConverter, encryptedFailureConverterPath } from '../../codec/
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
 import { Store } from '../../store/store.js';
+import { createApiMetrics } from '../../api/metrics.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
 import { createAiProvider } from '../../ai/create-provider.js';
@@ -82,13 +83,13 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
     // 3. Sandbox, the ops app (codec server without a token: the local UI cannot send one), the webhook, worker.
     const settings = loadAssistantSettings(writeTestSettings());
     sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
-    app = createOpsApp({ client, logger: createLogger('api', capturedLogs), store, codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
+    app = createOpsApp({ client, logger: createLogger('api', capturedLogs), metrics: createApiMetrics(), store, codec: { codec: new AesGcmPayloadCodec(keys), allowedOrigins: [uiUrl] } });
     const webhookApp = createWebhookApp({
       client,
       taskQueue: webUiTaskQueue,
       webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine),
       maxBodyBytes: 64 * 1024,
-      logger: createLogger('api', capturedLogs),
+      logger: createLogger('api', capturedLogs), metrics: createApiMetrics(),
     });
     webhookHttp = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
     sandbox.setWebhookUrl(`${urlOf(webhookHttp)}/webhooks/freshchat`);

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { createApiMetrics } from '../../api/metrics.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
@@ -34,7 +35,7 @@ describe('webhook API (real HTTP, real signatures, real Temporal)', function () 
     this.timeout(600_000);
     const server = await testServer();
     client = new Client({ connection: server.env.connection, namespace: server.namespace });
-    api = await listen(createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs) }));
+    api = await listen(createWebhookApp({ client, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics() }));
   });
   after(() => api?.close());
 
@@ -137,7 +138,7 @@ describe('webhook API (real HTTP, real signatures, real Temporal)', function () 
   it('answers 503 when Temporal cannot be reached, so Freshchat retries', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     const down = await listen(
-      createWebhookApp({ client: unreachable, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs), temporalDeadlineMs: 1500 }),
+      createWebhookApp({ client: unreachable, taskQueue, webhookKey: publicKey, maxBodyBytes: 16 * 1024, logger: createLogger('api', capturedLogs), metrics: createApiMetrics(), temporalDeadlineMs: 1500 }),
     );
     try {
       const body = JSON.stringify(customerMessage(randomUUID()));

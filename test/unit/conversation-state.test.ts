@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { contactIdFor, normaliseEmail, renderNote } from '../../activities/freshchat-activities.js';
 import { describeMessageParts } from '../../freshchat/message-parts.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
-import { Conversation, idleCloseMs, limits } from '../../workflows/conversation.js';
+import { Conversation, idleCloseMs, limits, type ConversationObserver } from '../../workflows/conversation.js';
+import type { DecisionRecord } from '../../workflows/messages.js';
 
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
 const timings = { quietWindowMs: 2000, inactivityMs: 60_000, nudge: true };
@@ -55,6 +56,25 @@ describe('Conversation (the workflow state, pure)', () => {
     const restored = new Conversation('c1', 'auto', t0, snapshot);
     expect(restored.view.session).to.equal(2);
     expect(restored.view.counters.continuedAsNew).to.equal(1);
+  });
+
+  it('tells its observer of every decision as recorded and of every resolution; the observer is not state', () => {
+    const seen: Array<DecisionRecord | string> = [];
+    const observer: ConversationObserver = { decided: (record) => seen.push(record), resolved: (by, kind) => seen.push(`${by}/${kind ?? 'none'}`) };
+    const c = new Conversation('c1', 'auto', t0, undefined, () => t0 + 5);
+    c.observe(observer);
+    const turn = c.startTurn();
+    c.recordDecision({ action: 'reply', rule: 'ai_decision', reason: 'answered', outcome: 'posted' }, turn);
+    c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: 'a rep wrote', outcome: 'dropped' });
+    c.resolved('ai', 'confirmed');
+    c.resolved('ops');
+    expect(seen).to.deep.equal([
+      { session: 1, turn: 1, at: new Date(t0 + 5).toISOString(), action: 'reply', rule: 'ai_decision', reason: 'answered', outcome: 'posted', sources: [] },
+      { session: 1, turn: 1, at: new Date(t0 + 5).toISOString(), action: 'reply', rule: 'lost_ownership_race', reason: 'a rep wrote', outcome: 'dropped', sources: [] },
+      'ai/confirmed',
+      'ops/none',
+    ]);
+    expect(JSON.stringify(c.snapshot())).not.to.include('observer');
   });
 });
 

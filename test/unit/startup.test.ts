@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { contactIdFor } from '../../activities/freshchat-activities.js';
 import { DEVELOPMENT_CONTACT_ID_SECRET } from '../../config/contact-id-secret.js';
 import { loadApiStartup, loadWorkerStartup } from '../../config/startup.js';
-import { ConfigError } from '../../config/env.js';
+import { ConfigError, hostPort } from '../../config/env.js';
 import { repoRoot } from '../helpers/system.js';
 import { freePort } from '../helpers/temporal-server.js';
 
@@ -126,6 +126,32 @@ describe('start-up settings', () => {
     const { PAYLOAD_ENCRYPTION_KEYS: _, ...keyless } = goodWorkerEnv;
     expect(errorOf(() => loadWorkerStartup(keyless)).message).to.include('PAYLOAD_ENCRYPTION_KEYS');
     expect(loadWorkerStartup({ ...keyless, PAYLOAD_ENCRYPTION: 'off' }).encryptionKeys).to.equal(null);
+  });
+
+  describe('METRICS_PORT and METRICS_HOST (the worker\'s Prometheus exporter)', () => {
+    it('are off by default and listen on loopback when only the port is given', () => {
+      const defaults = loadWorkerStartup(goodWorkerEnv).env;
+      expect(defaults.METRICS_PORT).to.equal(undefined);
+      expect(defaults.METRICS_HOST).to.equal('127.0.0.1');
+      expect(loadWorkerStartup({ ...goodWorkerEnv, METRICS_PORT: '9464' }).env).to.include({ METRICS_PORT: 9464, METRICS_HOST: '127.0.0.1' });
+    });
+
+    it('take any IP address, IPv6 in brackets or not, bound as host:port', () => {
+      expect(loadWorkerStartup({ ...goodWorkerEnv, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).env.METRICS_HOST).to.equal('0.0.0.0');
+      expect(hostPort(loadWorkerStartup({ ...goodWorkerEnv, METRICS_HOST: '::' }).env.METRICS_HOST, 9464)).to.equal('[::]:9464');
+      expect(hostPort(loadWorkerStartup({ ...goodWorkerEnv, METRICS_HOST: '[::1]' }).env.METRICS_HOST, 9464)).to.equal('[::1]:9464');
+      expect(hostPort('10.0.0.5', 9464)).to.equal('10.0.0.5:9464');
+    });
+
+    it('name a wrong port and a host that is not an IP address in the one start-up message, with the other problems', () => {
+      const { FRESHCHAT_API_TOKEN: _, ...noToken } = goodWorkerEnv;
+      const error = errorOf(() => loadWorkerStartup({ ...noToken, METRICS_PORT: '70000', METRICS_HOST: 'metrics.internal' }));
+      expect(error.problems.some((p) => p.startsWith('METRICS_PORT'))).to.equal(true);
+      expect(error.problems).to.include('METRICS_HOST must be an IP address such as 127.0.0.1, 0.0.0.0 or ::');
+      expect(error.message).to.include('FRESHCHAT_API_TOKEN');
+      expect(errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, METRICS_PORT: 'ninety' })).message).to.include('METRICS_PORT must be a port number');
+      expect(errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, METRICS_HOST: '127.0.0.1:9464' })).message).to.include('METRICS_HOST');
+    });
   });
 
   it('checks the API: webhook key and port', () => {
