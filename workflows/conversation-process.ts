@@ -159,7 +159,7 @@ export class ConversationProcess {
     if (isNewRun && withReconciliation()) await this.takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
   }
 
-  /** The run ends (continue-as-new or idle close): the store gets the session's final counts too. */
+  /** The workflow closes: the store gets the session's final counts too (continue-as-new carries them instead). */
   recordFinalCounts(): void {
     if (withSessionRecords()) this.recorder.flush(this.conversation.sessionRecord());
   }

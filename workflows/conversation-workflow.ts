@@ -94,7 +94,6 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
       await condition(allHandlersFinished);
-      process.recordFinalCounts();
       // Events that arrived but were not handled yet, and session records not yet stored, travel with the state.
       await continueAsNew<typeof conversationWorkflow>({ conversationId: input.conversationId, carried: { ...conversation.snapshot(), records: recorder.snapshot() } });
     }

@@ -3,8 +3,8 @@
  * run one at a time in the background (so they arrive in order), a newer record of a session
  * replaces one that is still waiting, and a store that is down only delays them (the activity
  * retries). Counts alone do not cause a write: they travel with the next reportable change,
- * and with the final flush before the run ends. What is unsent at continue-as-new travels
- * with the state.
+ * and with the final flush before the workflow closes. What is unsent at continue-as-new
+ * travels with the state, and the next run sends it.
  */
 import { isCancellation, log } from '@temporalio/workflow';
 import type { CarriedRecords, SessionRecord, SessionRecordWrite } from './messages.js';
