@@ -12,7 +12,7 @@ import { createWebhookApp } from './webhook-app.js';
 export interface RunningApi {
   /** The public listener (PORT): the Freshchat webhook and health checks. */
   webhook: Server;
-  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts. */
+  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts, reports and the dashboard. */
   ops: Server;
 }
 
@@ -44,6 +44,7 @@ export async function runApi(): Promise<RunningApi> {
     logger,
     store,
     authToken: env.OPS_AUTH_TOKEN,
+    temporalUi: { baseUrl: env.TEMPORAL_UI_URL, namespace: client.options.namespace },
     codec: startup.encryptionKeys
       ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), codecAuthToken: env.CODEC_AUTH_TOKEN, allowedOrigins: [new URL(env.TEMPORAL_UI_URL).origin] }
       : undefined,
@@ -52,7 +53,7 @@ export async function runApi(): Promise<RunningApi> {
   const ops = await listen(opsApp, { port: env.OPS_PORT, host: env.OPS_HOST, timeouts: opsListenerTimeouts });
   logger.info({ port: env.PORT }, 'webhook API listening');
   logger.info(
-    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', auth: env.OPS_AUTH_TOKEN ? 'bearer' : 'none' },
+    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', auth: env.OPS_AUTH_TOKEN ? 'bearer or basic' : 'none', dashboard: '/dashboard' },
     'ops API listening',
   );
   return { webhook, ops };

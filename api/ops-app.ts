@@ -6,6 +6,7 @@ import { bearerAuth } from '../lib/bearer-auth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
+import { createReportsRouter } from './reports-router.js';
 
 export interface OpsAppOptions {
   client: Client;
@@ -16,11 +17,14 @@ export interface OpsAppOptions {
   codec?: { codec: PayloadCodec; codecAuthToken?: string; allowedOrigins: string[] };
   /** The session store the reports read. */
   store: Store;
+  /** The Temporal Web UI (TEMPORAL_UI_URL) and the client's namespace: the dashboard links each session to its trace. */
+  temporalUi?: { baseUrl: string; namespace: string };
 }
 
 /**
  * The ops listener (OPS_PORT, loopback by default): what only operators may reach — the
- * codec server, which decrypts customer messages, and the contacts lookup. Freshchat never
+ * codec server, which decrypts customer messages, the contacts lookup, and the reports and
+ * dashboard over the session store. Freshchat never
  * calls it, so it is never exposed with the webhook.
  */
 export function createOpsApp(options: OpsAppOptions): express.Express {
@@ -61,6 +65,8 @@ export function createOpsApp(options: OpsAppOptions): express.Express {
       return res.status(503).json({ error: 'Temporal is unreachable; retry later' });
     }
   });
+
+  app.use(createReportsRouter({ store: options.store, logger, temporalUi: options.temporalUi }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'no such ops endpoint' });
