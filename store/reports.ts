@@ -1,9 +1,10 @@
 /**
  * Reports over the session store (SPEC §9): every session that started in [from, to) counts
- * once, in exactly one outcome. Aggregation happens in SQL (one scan with conditional sums,
- * plus small GROUP BYs); only the reopen window is computed here, over the few rows that have
- * a reopened_at, because date arithmetic differs between SQLite and PostgreSQL. Times are
- * fixed-width ISO text, so range conditions are text comparisons and use the started_at index.
+ * once, in exactly one outcome. Aggregation happens in SQL: conditional sums grouped by a
+ * column of a handful of values, so one scan gives the totals and the groups. Only the reopen
+ * window is computed here, over the rows that have a reopened_at, because date arithmetic
+ * differs between SQLite and PostgreSQL. Times are fixed-width ISO text, so range conditions
+ * are text comparisons (a narrow range uses the started_at index).
  */
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dayMs, type ReportRange } from './report-range.js';
@@ -72,9 +73,11 @@ type Db = Kysely<StoreSchema>;
 type SessionsEb = ExpressionBuilder<StoreSchema, 'sessions'>;
 
 export async function sessionReport(db: Db, range: ReportRange): Promise<SessionReport> {
-  const [totals, rules, reopenedRows] = await Promise.all([
+  const [groups, reopenedRows] = await Promise.all([
+    // One scan: the figures per escalation rule (a handful of groups) add up to the totals.
     startedIn(db, range)
       .select((eb) => [
+        'escalation_rule',
         eb.fn.countAll<number | string>().as('sessions'),
         eb.fn.sum<number | string | null>('ai_touched').as('ai_touched'),
         eb.fn.sum<number | string | null>('escalated').as('escalated'),
@@ -84,36 +87,30 @@ export async function sessionReport(db: Db, range: ReportRange): Promise<Session
         countWhereOutcome(eb, 'ops').as('ops'),
         countWhereOutcome(eb, 'open').as('open'),
       ])
-      .executeTakeFirstOrThrow(),
-    startedIn(db, range)
-      .where('escalated', '=', 1)
-      .select((eb) => ['escalation_rule', eb.fn.countAll<number | string>().as('sessions')])
       .groupBy('escalation_rule')
       .execute(),
     startedIn(db, range).where('reopened_at', 'is not', null).select(['outcome', 'ended_at', 'reopened_at']).execute(),
   ]);
 
+  const total = (column: Exclude<keyof (typeof groups)[number], 'escalation_rule'>) => groups.reduce((sum, group) => sum + count(group[column]), 0);
+  const outcomes = { aiConfirmed: total('ai_confirmed'), aiAssumed: total('ai_assumed'), rep: total('rep'), ops: total('ops'), open: total('open') };
+  const byRule: Record<string, number> = {};
+  for (const group of groups) {
+    const escalated = count(group.escalated);
+    if (escalated > 0) byRule[group.escalation_rule ?? 'unknown'] = (byRule[group.escalation_rule ?? 'unknown'] ?? 0) + escalated;
+  }
   const windowMs = range.reopenedWithinDays * dayMs;
   const reopenedInWindow = reopenedRows.filter((row) => isReopenedWithin(row.ended_at, row.reopened_at, windowMs));
-  const outcomes = {
-    aiConfirmed: count(totals.ai_confirmed),
-    aiAssumed: count(totals.ai_assumed),
-    rep: count(totals.rep),
-    ops: count(totals.ops),
-    open: count(totals.open),
-  };
-  const aiTouched = count(totals.ai_touched);
+  const aiTouched = total('ai_touched');
   const aiResolved = outcomes.aiConfirmed + outcomes.aiAssumed;
   const aiResolvedReopened = reopenedInWindow.filter((row) => row.outcome === 'ai_confirmed' || row.outcome === 'ai_assumed').length;
-  const byRule: Record<string, number> = {};
-  for (const row of rules) byRule[row.escalation_rule ?? 'unknown'] = count(row.sessions);
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
-    sessions: count(totals.sessions),
+    sessions: total('sessions'),
     aiTouched,
     outcomes,
-    escalated: { total: count(totals.escalated), byRule },
+    escalated: { total: total('escalated'), byRule },
     reopened: { withinDays: range.reopenedWithinDays, count: reopenedInWindow.length },
     aiResolutionRate: rate(aiResolved, aiTouched),
     durableAiResolutionRate: rate(aiResolved - aiResolvedReopened, aiTouched),
