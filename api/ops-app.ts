@@ -24,8 +24,8 @@ export interface OpsAppOptions {
 /**
  * The ops listener (OPS_PORT, loopback by default): what only operators may reach — the
  * codec server, which decrypts customer messages, the contacts lookup, and the reports and
- * dashboard over the session store. Freshchat never
- * calls it, so it is never exposed with the webhook.
+ * dashboard over the session store. Freshchat never calls it, so it is never exposed with
+ * the webhook.
  */
 export function createOpsApp(options: OpsAppOptions): express.Express {
   const { client, logger } = options;
