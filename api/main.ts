@@ -13,7 +13,7 @@ import { createWebhookApp } from './webhook-app.js';
 export interface RunningApi {
   /** The public listener (PORT): the Freshchat webhook and health checks. */
   webhook: Server;
-  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts, metrics. */
+  /** The ops listener (OPS_HOST:OPS_PORT): codec server, contacts, reports, the dashboard, metrics. */
   ops: Server;
 }
 
@@ -48,6 +48,7 @@ export async function runApi(): Promise<RunningApi> {
     store,
     metrics,
     authToken: env.OPS_AUTH_TOKEN,
+    temporalUi: { baseUrl: env.TEMPORAL_UI_URL, namespace: client.options.namespace },
     codec: startup.encryptionKeys
       ? { codec: new AesGcmPayloadCodec(startup.encryptionKeys), codecAuthToken: env.CODEC_AUTH_TOKEN, allowedOrigins: [new URL(env.TEMPORAL_UI_URL).origin] }
       : undefined,
@@ -56,7 +57,7 @@ export async function runApi(): Promise<RunningApi> {
   const ops = await listen(opsApp, { port: env.OPS_PORT, host: env.OPS_HOST, timeouts: opsListenerTimeouts });
   logger.info({ port: env.PORT }, 'webhook API listening');
   logger.info(
-    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', metrics: '/metrics', auth: env.OPS_AUTH_TOKEN ? 'bearer' : 'none' },
+    { host: env.OPS_HOST, port: env.OPS_PORT, codecServer: startup.encryptionKeys ? '/codec' : 'off', dashboard: '/dashboard', metrics: '/metrics', auth: env.OPS_AUTH_TOKEN ? 'bearer or basic' : 'none' },
     'ops API listening',
   );
   return { webhook, ops };

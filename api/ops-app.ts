@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
 import type { ApiMetrics } from './metrics.js';
+import { createReportsRouter } from './reports-router.js';
 
 export interface OpsAppOptions {
   client: Client;
@@ -19,12 +20,15 @@ export interface OpsAppOptions {
   store: Store;
   /** The API's metrics (shared with the webhook app), served at /metrics for Prometheus. */
   metrics: ApiMetrics;
+  /** The Temporal Web UI (TEMPORAL_UI_URL) and the client's namespace: the dashboard links each session to its trace. */
+  temporalUi?: { baseUrl: string; namespace: string };
 }
 
 /**
  * The ops listener (OPS_PORT, loopback by default): what only operators may reach — the
- * codec server, which decrypts customer messages, the contacts lookup, and the metrics
- * Prometheus scrapes. Freshchat never calls it, so it is never exposed with the webhook.
+ * codec server, which decrypts customer messages, the contacts lookup, the reports and
+ * dashboard over the session store, and the metrics Prometheus scrapes. Freshchat never calls
+ * it, so it is never exposed with the webhook.
  */
 export function createOpsApp(options: OpsAppOptions): express.Express {
   const { client, logger } = options;
@@ -69,6 +73,8 @@ export function createOpsApp(options: OpsAppOptions): express.Express {
       return res.status(503).json({ error: 'Temporal is unreachable; retry later' });
     }
   });
+
+  app.use(createReportsRouter({ store: options.store, logger, temporalUi: options.temporalUi }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'no such ops endpoint' });

@@ -126,6 +126,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     store,
     metrics,
     authToken: options.opsAuthToken,
+    temporalUi: { baseUrl: server.uiUrl, namespace: server.namespace },
     codec: encryptionKeys ? { codec: new AesGcmPayloadCodec(encryptionKeys), allowedOrigins: [server.uiUrl] } : undefined,
   });
   const http = await listen(webhookApp, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
