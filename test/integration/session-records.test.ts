@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { SessionRow } from '../../store/schema.js';
 import { Store } from '../../store/store.js';
-import { reloadSettingsSignal } from '../../workflows/messages.js';
+import { reloadSettingsSignal, resolveConversationSignal } from '../../workflows/messages.js';
 import {
   aiReplies,
   assign,
@@ -83,6 +83,59 @@ describe('session records (real workflow, sandbox over HTTP, the store on SQLite
       await eventually(async () => (await sessionsOf(store, conversationId))[0]?.ai_touched === 1, 'the AI turn recorded');
       const everything = JSON.stringify(await store.db.selectFrom('sessions').selectAll().execute());
       for (const secret of [email, 'jordan', 'Zanzibar', '4471']) expect(everything.toLowerCase()).not.to.include(secret.toLowerCase());
+    });
+  });
+
+  describe('the report over real conversations: one denominator', () => {
+    let system: TestSystem;
+    before(async function () {
+      this.timeout(600_000);
+      system = await startSystem();
+    });
+    after(() => system?.close());
+
+    it('counts each session once, in one outcome, the AI-resolved and the rep-resolved over the same sessions', async () => {
+      const { sandbox, store } = system;
+      const from = new Date(Date.now() - 60_000).toISOString();
+      const settled = async (conversationId: string, outcome: string) =>
+        eventually(async () => (await sessionsOf(store, conversationId)).some((r) => r.outcome === outcome), `${conversationId}: ${outcome}`);
+
+      // 1. The AI answers, the customer confirms: AI-resolved (confirmed); then the customer reopens it.
+      const confirmed = await startConversation(sandbox, 'How do I reset my password?');
+      await eventually(async () => (await aiReplies(sandbox, confirmed)).length === 1, 'the answer');
+      await customerSays(sandbox, confirmed, "Thanks, that's all!");
+      await settled(confirmed, 'ai_confirmed');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${confirmed}/reopen`, { by: 'user' });
+      await eventually(async () => (await sessionsOf(store, confirmed)).length === 2, 'session 2 of the reopened conversation');
+      // 2. The customer asks for a person, a rep resolves: escalated (handoff_phrase) and rep.
+      const handedOff = await startConversation(sandbox, 'I want to talk to a human');
+      await settled(handedOff, 'open');
+      await eventually(async () => (await sessionsOf(store, handedOff))[0]?.escalated === 1, 'the handoff');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${handedOff}/resolve`, { agent_id: sandbox.reps[0]!.id });
+      await settled(handedOff, 'rep');
+      // 3. A topic for people: escalated (topic_policy), still open.
+      const billing = await startConversation(sandbox, 'I was charged twice for my order, there is a wrong charge on my card');
+      await eventually(async () => (await sessionsOf(store, billing))[0]?.escalation_rule === 'topic_policy', 'the topic handoff');
+      // 4. The AI answers, ops resolve it.
+      const byOps = await startConversation(sandbox, 'How long does shipping take?');
+      await eventually(async () => (await aiReplies(sandbox, byOps)).length === 1, 'the answer');
+      await workflowHandle(system, byOps).signal(resolveConversationSignal, { reason: 'duplicate' });
+      await settled(byOps, 'ops');
+
+      const to = new Date(Date.now() + 60_000).toISOString();
+      const res = await fetch(`${system.opsUrl}/reports?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+      expect(res.status).to.equal(200);
+      expect(await res.json()).to.deep.equal({
+        from,
+        to,
+        sessions: 5,
+        aiTouched: 4, // the reopened session 2 has had no customer message yet
+        outcomes: { aiConfirmed: 1, aiAssumed: 0, rep: 1, ops: 1, open: 2 },
+        escalated: { total: 2, byRule: { handoff_phrase: 1, topic_policy: 1 } },
+        reopened: { withinDays: 7, count: 1 },
+        aiResolutionRate: 0.25,
+        durableAiResolutionRate: 0,
+      });
     });
   });
 
