@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { createCodecRouter } from '../codec/codec-server.js';
-import { bearerAuth } from '../lib/bearer-auth.js';
+import { tokenAuth } from '../lib/token-auth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
@@ -46,7 +46,7 @@ export function createOpsApp(options: OpsAppOptions): express.Express {
       }),
     );
   }
-  app.use(bearerAuth([options.authToken], 'ops', 'OPS_AUTH_TOKEN'));
+  app.use(tokenAuth([options.authToken], 'ops', 'OPS_AUTH_TOKEN'));
 
   app.get('/metrics', async (_req, res) => {
     const { registry } = options.metrics;

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { bearerAuth } from '../lib/bearer-auth.js';
+import { tokenAuth } from '../lib/token-auth.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 
 export interface CodecRouterOptions {
@@ -88,7 +88,7 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
     next();
   };
 
-  const authenticate = bearerAuth(options.authTokens ?? [], 'codec', 'OPS_AUTH_TOKEN or CODEC_AUTH_TOKEN');
+  const authenticate = tokenAuth(options.authTokens ?? [], 'codec', 'OPS_AUTH_TOKEN or CODEC_AUTH_TOKEN');
 
   const checkNamespace = (req: Request, res: Response, next: NextFunction): void => {
     if (allowedNamespaces === undefined) return next();

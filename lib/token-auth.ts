@@ -8,7 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
  * every request of the page). With no token configured every request passes. Tokens compare
  * as digests: equal lengths for timingSafeEqual, and a token's length does not leak either.
  */
-export function bearerAuth(tokens: Array<string | undefined>, realm: string, settingNames: string) {
+export function tokenAuth(tokens: Array<string | undefined>, realm: string, settingNames: string) {
   const digests = tokens.filter((t): t is string => !!t).map(sha256);
   return (req: Request, res: Response, next: NextFunction): void => {
     if (digests.length === 0) return next();
