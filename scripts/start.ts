@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { opsCodecEndpoint } from '../config/env.js';
 import { loadDotEnv, localEnvPath } from '../config/startup.js';
 import { writeLocalEnv } from './local-env.js';
+import { defaultSqlitePath } from '../store/store.js';
 import { startSandbox } from '../sandbox/server.js';
 import { runApi } from '../api/main.js';
 import { runWorker } from '../worker/main.js';
@@ -55,7 +56,9 @@ async function start(): Promise<void> {
 
   await runApi();
   lines.push(`Webhook API: http://localhost:${port}/webhooks/freshchat   health: /healthz /readyz`);
-  lines.push(`Ops API: ${opsCodecEndpoint(env).replace(/\/codec$/, '')}   codec server: /codec   contacts: /contacts/<ct_…>/conversations`);
+  const opsUrl = opsCodecEndpoint(env).replace(/\/codec$/, '');
+  lines.push(`Ops API: ${opsUrl}   dashboard: ${opsUrl}/dashboard   reports: /reports   metrics: /metrics   codec server: /codec   contacts: /contacts/<ct_…>/conversations`);
+  lines.push(`Session store: ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : (env.SQLITE_PATH ?? defaultSqlitePath)}`);
   const worker = runWorker();
   lines.push(`Worker: task queue ${env.TEMPORAL_TASK_QUEUE ?? 'freshchat-ai'}, AI provider ${env.AI_PROVIDER ?? 'faq'}, routing ${env.FRESHCHAT_ROUTING_MODE ?? 'auto'}`);
   process.stdout.write(`\nFreshchat AI agent is running.\n${lines.map((l) => `  ${l}`).join('\n')}\n\nPress Ctrl+C to stop.\n\n`);
