@@ -56,6 +56,38 @@ const MessagesSchema = z.strictObject({
 export type Messages = z.infer<typeof MessagesSchema>;
 export type MessageKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
 
+/** A source's name prefixes its article ids ("help-center:5000100001"): letters, digits, - and _. */
+const sourceName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, { error: 'must be lower-case letters, digits, - or _ (e.g. help-center)' }).optional();
+const freshdeskId = z.union([z.string().regex(/^\d{1,20}$/), z.number().int().positive()]).transform(String);
+
+export const KnowledgeSourceSchema = z.discriminatedUnion('type', [
+  /** The question/answer YAML file (knowledge-base/sample.yaml's format). */
+  z.strictObject({ type: z.literal('yaml'), name: sourceName, path: nonEmptyText }),
+  /** A folder of Markdown, HTML and text files, each split at its headings. */
+  z.strictObject({ type: z.literal('files'), name: sourceName, path: nonEmptyText, language: z.string().regex(languageKey).optional() }),
+  /** Freshdesk solution articles (FRESHDESK_API_URL, FRESHDESK_API_KEY): published only, never from agent-only folders. */
+  z.strictObject({
+    type: z.literal('freshdesk'),
+    name: sourceName,
+    categoryIds: z.array(freshdeskId).optional(),
+    folderIds: z.array(freshdeskId).optional(),
+  }),
+  /** The pages a public help center lists in its sitemap.xml, as its robots.txt allows. */
+  z.strictObject({ type: z.literal('sitemap'), name: sourceName, url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of a sitemap.xml' }) }),
+]);
+export type KnowledgeSourceSettings = z.infer<typeof KnowledgeSourceSchema>;
+
+const KnowledgeSchema = z.strictObject({
+  sources: z.array(KnowledgeSourceSchema).default([]),
+  /** Chunks retrieved for each AI turn. */
+  topK: z.int().min(1).max(20).default(5),
+  /** How often the knowledge-sync schedule runs. */
+  syncIntervalMinutes: z.number().min(1).max(7 * 24 * 60).default(60),
+  /** Append the best cited article's link to the AI's reply. */
+  linkBestArticle: z.boolean().default(false),
+});
+export type KnowledgeSettings = z.infer<typeof KnowledgeSchema>;
+
 const defaultInstructions =
   'You are the support assistant of our shop. Answer briefly and kindly, only from the knowledge base. ' +
   'If the knowledge base does not cover the question, or the customer wants a person, escalate.';
@@ -63,8 +95,9 @@ const defaultInstructions =
 export const AssistantSettingsSchema = z
   .strictObject({
     instructions: nonEmptyText.default(defaultInstructions),
-    /** Path of the knowledge-base YAML file; the loader makes it absolute. */
-    knowledgeBase: nonEmptyText,
+    /** Path of a question/answer YAML file: shorthand for a first `yaml` source. The loader makes it absolute. */
+    knowledgeBase: nonEmptyText.optional(),
+    knowledge: KnowledgeSchema.prefault({}),
     topics: z.array(TopicSchema).default([]),
     handoff: HandoffRulesSchema.prefault({}),
     conversation: ConversationSchema.prefault({}),
@@ -72,6 +105,14 @@ export const AssistantSettingsSchema = z
     messages: MessagesSchema.prefault({}),
   })
   .superRefine((settings, ctx) => {
+    if (!settings.knowledgeBase && settings.knowledge.sources.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['knowledge', 'sources'], message: 'name at least one knowledge source (or knowledgeBase: <a Q&A YAML file>)' });
+    }
+    const names = new Set<string>();
+    knowledgeSourcesOf(settings).forEach((source, index) => {
+      if (names.has(source.name)) ctx.addIssue({ code: 'custom', path: ['knowledge', 'sources', index], message: `two sources are named '${source.name}': give one a different name` });
+      names.add(source.name);
+    });
     const seen = new Set<string>();
     settings.topics.forEach((topic, index) => {
       const key = topic.name.toLowerCase();
@@ -130,4 +171,21 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
     const name = String(key);
     return text ? `${text}.${name}` : name;
   }, '');
+}
+
+export type NamedKnowledgeSource = KnowledgeSourceSettings & { name: string };
+
+/**
+ * Every knowledge source with its name: `knowledgeBase` first (named `faq`), then
+ * `knowledge.sources`, each named by `name` or its type (a second of a type gets `-2`).
+ */
+export function knowledgeSourcesOf(settings: Pick<AssistantSettings, 'knowledgeBase' | 'knowledge'>): NamedKnowledgeSource[] {
+  const all: KnowledgeSourceSettings[] = [...(settings.knowledgeBase ? [{ type: 'yaml' as const, name: 'faq', path: settings.knowledgeBase }] : []), ...settings.knowledge.sources];
+  const counts = new Map<string, number>();
+  return all.map((source) => {
+    if (source.name) return { ...source, name: source.name };
+    const n = (counts.get(source.type) ?? 0) + 1;
+    counts.set(source.type, n);
+    return { ...source, name: n === 1 ? source.type : `${source.type}-${n}` };
+  });
 }

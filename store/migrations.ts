@@ -54,6 +54,51 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('sessions').execute();
     },
   },
+  '2026-12-01-002-knowledge': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('knowledge_articles')
+        .addColumn('article_id', 'text', (c) => c.primaryKey())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('url', 'text')
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text')
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('synced_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('knowledge_articles_source').on('knowledge_articles').column('source').execute();
+      await db.schema
+        .createTable('knowledge_chunks')
+        .addColumn('chunk_id', 'text', (c) => c.primaryKey())
+        .addColumn('article_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('ordinal', 'integer', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('url', 'text')
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('topic', 'text')
+        .addColumn('text', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('knowledge_chunks_article').on('knowledge_chunks').column('article_id').execute();
+      await db.schema
+        .createTable('knowledge_sources')
+        .addColumn('source', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('last_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_synced_at', 'text')
+        .addColumn('article_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('chunk_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('knowledge_sources').execute();
+      await db.schema.dropTable('knowledge_chunks').execute();
+      await db.schema.dropTable('knowledge_articles').execute();
+    },
+  },
 };
 
 export const storeMigrations: MigrationProvider = {

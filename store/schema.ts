@@ -3,7 +3,7 @@
  * tables on SQLite and PostgreSQL. Times are ISO-8601 UTC strings as `Date.toISOString()`
  * writes them (fixed width, so they compare and sort as text identically in both dialects);
  * flags are 0/1 integers (SQLite has no boolean). No customer text and no email is stored:
- * ids, times, labels and counts only.
+ * ids, times, labels and counts of sessions, and the help center's own articles.
  */
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
@@ -58,10 +58,53 @@ export interface SessionRunsTable {
   created_at: ColumnType<string, string, never>;
 }
 
-/** Knowledge and other stores of later issues add their tables here. */
+/** One row per knowledge article: what the sync compares against to skip what did not change. */
+export interface KnowledgeArticlesTable {
+  /** `<source name>:<external id>`. */
+  article_id: string;
+  source: string;
+  external_id: string;
+  title: string;
+  url: string | null;
+  language: string;
+  updated_at: string | null;
+  /** sha256 of everything the chunks are made of: equal means unchanged. */
+  content_hash: string;
+  synced_at: string;
+}
+
+/** The chunks retrieval ranks; rebuilt for an article whenever its content hash changes. */
+export interface KnowledgeChunksTable {
+  chunk_id: string;
+  article_id: string;
+  source: string;
+  ordinal: number;
+  title: string;
+  url: string | null;
+  language: string;
+  topic: string | null;
+  text: string;
+}
+
+/** Each configured source's last sync, for doctor and for the retrieval index to notice changes. */
+export interface KnowledgeSourcesTable {
+  source: string;
+  type: string;
+  last_attempt_at: string;
+  /** The last sync that completed; null until one has. */
+  last_synced_at: string | null;
+  article_count: number;
+  chunk_count: number;
+  last_error: string | null;
+}
+
+/** Later issues add their tables here. */
 export interface StoreSchema {
   sessions: SessionsTable;
   session_runs: SessionRunsTable;
+  knowledge_articles: KnowledgeArticlesTable;
+  knowledge_chunks: KnowledgeChunksTable;
+  knowledge_sources: KnowledgeSourcesTable;
 }
 
 export type SessionRow = Selectable<SessionsTable>;

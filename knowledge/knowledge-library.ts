@@ -1,0 +1,66 @@
+/**
+ * The worker's live view of the synced knowledge: the retrieval index over the store's
+ * chunks, rebuilt when a sync changed them (checked at most every few seconds, so every
+ * worker of a cluster follows the store), and the citations of what an answer used.
+ */
+import type { Store } from '../store/store.js';
+import { knowledgeVersion, loadChunks } from './knowledge-store.js';
+import { KnowledgeIndex } from './knowledge-index.js';
+import type { Citation, RetrievedChunk } from './types.js';
+
+const versionCheckEveryMs = 2_000;
+
+export class KnowledgeLibrary {
+  private index = new KnowledgeIndex([]);
+  private version?: string;
+  private checkedAt = 0;
+  private refreshing?: Promise<void>;
+
+  constructor(private readonly store: Store) {}
+
+  /** The index as the store has it now; a store that is down keeps the last index. */
+  async current(): Promise<KnowledgeIndex> {
+    if (Date.now() - this.checkedAt >= versionCheckEveryMs) {
+      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+      await this.refreshing;
+    }
+    return this.index;
+  }
+
+  async retrieve(text: string, k: number): Promise<RetrievedChunk[]> {
+    return (await this.current()).search(text, k);
+  }
+
+  /** Reloads now (after this worker ran a sync). */
+  async reload(): Promise<void> {
+    this.checkedAt = 0;
+    await this.current();
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      await this.store.ready();
+      const version = await knowledgeVersion(this.store.db);
+      this.checkedAt = Date.now();
+      if (version === this.version) return;
+      this.index = new KnowledgeIndex(await loadChunks(this.store.db));
+      this.version = version;
+    } catch {
+      this.checkedAt = Date.now();
+    }
+  }
+}
+
+/** The articles behind the cited chunks, once each, in order. */
+export function citationsOf(articleIds: string[], retrieved: RetrievedChunk[]): Citation[] {
+  const byArticle = new Map(retrieved.map((c) => [c.articleId, c]));
+  const seen = new Set<string>();
+  const citations: Citation[] = [];
+  for (const id of articleIds) {
+    const chunk = byArticle.get(id);
+    if (!chunk || seen.has(id)) continue;
+    seen.add(id);
+    citations.push({ articleId: id, title: chunk.title.split(' — ')[0]!, url: chunk.url });
+  }
+  return citations;
+}
