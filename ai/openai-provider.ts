@@ -6,6 +6,7 @@ import { retryAfterMsOf } from '../lib/retry-after.js';
 import type { AssistantSettings } from '../settings/schema.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import { AiProviderError } from './provider-error.js';
+import { ResponseFormatLadder, refusesResponseFormat, responseFormatOf, type ResponseFormatStep } from './response-format.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
 
 /**
@@ -13,6 +14,10 @@ import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './p
  * llama.cpp. One HTTP attempt per call: retries, backoff and the overall deadline are the
  * Temporal activity's job, so failures come back as AiProviderError saying whether a retry
  * can help (and after how long, from Retry-After).
+ *
+ * The request asks for structured outputs (the decision's JSON Schema, strict); an endpoint that
+ * refuses them gets JSON mode, then no response_format at all, and the step that worked is
+ * remembered per endpoint and model (ai/response-format.ts).
  *
  * The model answers with a JSON object that must pass AiDecisionSchema. A malformed answer
  * gets exactly one repair request (the bad output and the validation error); if that is
@@ -40,6 +45,9 @@ export class OpenAiProvider implements AiProvider {
   readonly name = 'openai' as const;
   private readonly url: string;
   private readonly host: string;
+  /** host + path: what the response_format step is remembered for. */
+  private readonly endpoint: string;
+  private readonly responseFormats = new ResponseFormatLadder();
 
   constructor(
     private readonly config: OpenAiProviderConfig,
@@ -49,6 +57,7 @@ export class OpenAiProvider implements AiProvider {
   ) {
     this.url = chatCompletionsUrl(config.baseUrl);
     this.host = new URL(this.url).host;
+    this.endpoint = `${this.host}${new URL(this.url).pathname}`;
   }
 
   async decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult> {
@@ -90,9 +99,10 @@ export class OpenAiProvider implements AiProvider {
     return this.settings.topics.find((t) => t.name.toLowerCase() === wanted)?.name ?? 'other';
   }
 
-  /** One chat-completions request; returns choices[0].message.content. */
-  private async complete(messages: ChatMessage[], signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<string> {
+  /** One HTTP request with the response_format of `step`. */
+  private async post(messages: ChatMessage[], step: ResponseFormatStep, signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<Response<string>> {
     signal.throwIfAborted();
+    const responseFormat = responseFormatOf(step);
     const started = performance.now();
     let response: Response<string>;
     try {
@@ -102,7 +112,7 @@ export class OpenAiProvider implements AiProvider {
           model: this.config.model,
           temperature: this.config.temperature,
           messages,
-          response_format: { type: 'json_object' },
+          ...(responseFormat && { response_format: responseFormat }),
         },
         responseType: 'text',
         throwHttpErrors: false,
@@ -116,8 +126,28 @@ export class OpenAiProvider implements AiProvider {
     }
 
     const latencyMs = Math.round(performance.now() - started);
-    this.logger.info({ event: 'ai_request', purpose, model: this.config.model, status: response.statusCode, latencyMs }, 'AI request answered');
+    this.logger.info({ event: 'ai_request', purpose, model: this.config.model, responseFormat: step, status: response.statusCode, latencyMs }, 'AI request answered');
+    return response;
+  }
+
+  /**
+   * One chat completion; returns choices[0].message.content. A 400 refusing the
+   * response_format is followed by the same request one step down (at most two more).
+   */
+  private async complete(messages: ChatMessage[], signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<string> {
+    let step = this.responseFormats.stepFor(this.endpoint, this.config.model);
+    let response = await this.post(messages, step, signal, purpose);
+    while (step !== 'none' && refusesResponseFormat(response.statusCode, response.body)) {
+      step = this.responseFormats.refused(this.endpoint, this.config.model, step);
+      response = await this.post(messages, step, signal, purpose);
+    }
     if (response.statusCode >= 300) throw this.httpFailure(response);
+    if (this.responseFormats.answeredWithFallback(this.endpoint, this.config.model, step)) {
+      this.logger.warn(
+        { event: 'ai_response_format_fallback', host: this.host, model: this.config.model, responseFormat: step },
+        step === 'none' ? 'AI endpoint refuses response_format: asking without one from now on' : `AI endpoint refuses structured outputs: using ${step} from now on`,
+      );
+    }
 
     const content = messageContent(response.body);
     if (content === undefined) {
