@@ -15,6 +15,9 @@ import { failureTypes, toApplicationFailure, type DomainFailure } from '../workf
 import { recordAiLatency } from './activity-metrics.js';
 import { toActivityFailure } from './freshchat-activities.js';
 import { readSessionTranscript } from './transcript.js';
+import { latestCustomerMessages } from '../ai/faq-provider.js';
+import { citationsOf } from '../knowledge/knowledge-library.js';
+import type { Citation, RetrievedChunk } from '../knowledge/types.js';
 
 export interface AssistantActivityDeps {
   provider: AiProvider;
@@ -24,6 +27,8 @@ export interface AssistantActivityDeps {
   routingMode: 'auto' | 'assigned-only';
   /** Resolves the AI agent's Freshchat id (shared with the Freshchat activities' cache). */
   aiAgentId: () => Promise<string>;
+  /** Retrieval over the synced knowledge: the chunks the AI may answer from. */
+  retrieve: (text: string, k: number) => Promise<RetrievedChunk[]>;
   logger: Logger;
   /** How often a running AI call heartbeats, which is how a takeover's cancellation reaches it. */
   heartbeatEveryMs?: number;
@@ -52,7 +57,10 @@ export interface AiTurnRequest {
 
 export interface AiTurnOutcome {
   decision: AiDecision;
+  /** The article ids the answer used (among those retrieved). */
   sources: string[];
+  /** Those articles' titles and URLs, for the notes: no article text ever reaches the workflow. */
+  citations: Citation[];
   model: string;
   latencyMs: number;
   language: string;
@@ -106,18 +114,20 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         const transcript = await readTranscript(request.conversationId, request.sessionStartedAt, context.cancellationSignal);
         const customerText = transcript.filter((t) => t.role === 'customer').map((t) => t.text).join('\n');
         const language = detectLanguage(customerText, request.language || deps.settings.current().messages.defaultLanguage);
-        const result = await provider.decide(
-          { transcript, earlierSummaries: request.earlierSummaries ?? [], language },
-          context.cancellationSignal,
-        );
-        const decision = AiDecisionSchema.parse(result.decision);
+        const settings = deps.settings.current();
+        const latest = latestCustomerMessages(transcript).join('\n') || customerText;
+        const knowledge = await deps.retrieve(latest, settings.knowledge.topK);
+        const result = await provider.decide({ transcript, earlierSummaries: request.earlierSummaries ?? [], language, knowledge }, context.cancellationSignal);
+        const citations = citationsOf(result.sources, knowledge);
+        const parsed = AiDecisionSchema.parse(result.decision);
+        const decision = settings.knowledge.linkBestArticle ? withLinkTo(citations[0], parsed) : parsed;
         const latencyMs = Date.now() - started;
         recordAiLatency(latencyMs, decision.action);
         logger.info(
           { conversationId: request.conversationId, action: decision.action, topic: decision.topic, confidence: decision.confidence, latencyMs, model: result.model },
           'AI decided',
         );
-        return { decision, sources: result.sources, model: result.model, latencyMs, language };
+        return { decision, sources: citations.map((c) => c.articleId), citations, model: result.model, latencyMs, language };
       } catch (error) {
         if (context.cancellationSignal.aborted) {
           logger.info({ conversationId: request.conversationId }, 'AI turn cancelled');
@@ -134,6 +144,13 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
 }
 
 export type AssistantActivities = ReturnType<typeof createAssistantActivities>;
+
+/** knowledge.linkBestArticle: a reply ends with the link of the article it used most. */
+function withLinkTo(best: Citation | undefined, decision: AiDecision): AiDecision {
+  if (!best?.url || decision.action !== 'reply' || !decision.reply || decision.reply.includes(best.url)) return decision;
+  const reply = `${decision.reply}\n\n${best.title}: ${best.url}`;
+  return reply.length <= 4000 ? { ...decision, reply } : decision;
+}
 
 /** Every failure of the AI itself (provider errors, invalid decisions, bugs) is final from attempt `aiAttempts` on. */
 function toAiFailure(error: unknown, attempt: number): ApplicationFailure {

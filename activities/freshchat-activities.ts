@@ -16,6 +16,7 @@ import { customerMessage } from './customer-messages.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import { describeMessageParts } from '../freshchat/message-parts.js';
 import type { SessionDescriber } from '../ai/session-describer.js';
+import type { Citation } from '../knowledge/types.js';
 import { readSessionTranscript } from './transcript.js';
 import type { SettingsSource } from '../settings/settings-source.js';
 import type { ResolutionKind } from '../workflows/messages.js';
@@ -75,6 +76,8 @@ export interface NoteContent {
   resolutionKind?: ResolutionKind;
   /** Who resolved it (resolution notes): the AI or ops. */
   resolvedBy?: 'ai' | 'ops';
+  /** The knowledge articles the AI's answers in this session used. */
+  citations?: Citation[];
 }
 
 
@@ -223,7 +226,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       if (session && (!note.summary || !note.sentiment || !note.topic)) {
         const aiAgentId = await aiAgent();
         const transcript = await freshchatCall(() => readSessionTranscript(client, { conversationId: input.conversationId, since: session.startedAt, aiAgentId }));
-        const described = deps.describeSession(transcript.filter((entry) => entry.at <= session.until));
+        const described = await deps.describeSession(transcript.filter((entry) => entry.at <= session.until));
         note = { ...note, summary: note.summary ?? described.summary, sentiment: note.sentiment ?? described.sentiment, topic: note.topic ?? described.topic };
       }
       const text = renderNote(note, deps.traceUrl(input.conversationId));
@@ -317,6 +320,7 @@ export function renderNote(note: NoteContent, traceUrl: string): string {
     note.resolutionKind ? `Resolution: ${note.resolutionKind}` : undefined,
     note.contactId ? `Contact: ${note.contactId}` : undefined,
     note.summary ? `Summary: ${note.summary}` : undefined,
+    note.citations?.length ? `Sources: ${note.citations.map((c) => (c.url ? `${c.title} <${c.url}>` : c.title)).join('; ')}` : undefined,
     `Trace: ${traceUrl}`,
   ];
   return lines.filter((l): l is string => l !== undefined).join('\n');

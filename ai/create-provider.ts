@@ -1,6 +1,5 @@
 import type { AssistantSettings } from '../settings/schema.js';
 import { FaqProvider } from './faq-provider.js';
-import { loadKnowledgeBase } from './knowledge-base.js';
 import { OpenAiProvider } from './openai-provider.js';
 import type { AiProvider } from './provider.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -10,15 +9,14 @@ export type AiProviderConfig =
   | { provider: 'openai'; baseUrl: string; apiKey: string; model: string; temperature: number; timeoutMs?: number };
 
 /**
- * Builds the configured provider; reads the knowledge base named in the settings (throws
- * KnowledgeBaseError). `logger` gets the provider's request lines (default: stdout).
+ * Builds the configured provider. Both answer from the knowledge the AI turn retrieved for
+ * them. `logger` gets the provider's request lines (default: stdout).
  */
 export function createAiProvider(config: AiProviderConfig, settings: AssistantSettings, logger?: Logger): AiProvider {
-  const knowledgeBase = loadKnowledgeBase(settings.knowledgeBase);
   switch (config.provider) {
     case 'faq':
-      return new FaqProvider(knowledgeBase);
+      return new FaqProvider();
     case 'openai':
-      return new OpenAiProvider(config, settings, knowledgeBase, logger ?? createLogger('openai-provider'));
+      return new OpenAiProvider(config, settings, logger ?? createLogger('openai-provider'));
   }
 }

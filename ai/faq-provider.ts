@@ -1,14 +1,14 @@
-import MiniSearch from 'minisearch';
 import Sentiment from 'sentiment';
 import type { AiDecision, Sentiment as SentimentLevel } from '../workflow-safe/decision.js';
-import { foldText } from '../workflow-safe/text.js';
-import type { KnowledgeBase, KnowledgeBaseEntry } from './knowledge-base.js';
+import { wordsOf } from '../knowledge/search-terms.js';
+import type { RetrievedChunk } from '../knowledge/types.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
 
 /**
- * The embedded AI: no network, deterministic. It answers from the knowledge base by
- * full-text ranking, escalates when nothing matches well enough, resolves when the customer
- * says they are done, and reads the customer's mood with the AFINN lexicon.
+ * The embedded AI: no network, deterministic. It answers with the best knowledge chunk that
+ * retrieval found (a Q&A answer, a help-center section), escalates when nothing matches well
+ * enough, resolves when the customer says they are done, and reads the customer's mood with
+ * the AFINN lexicon.
  *
  * What it reads: the customer's messages since the AI's last answer (several quick bubbles
  * are one turn), so an earlier question that was already answered doesn't steer the ranking.
@@ -21,8 +21,8 @@ import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './p
  */
 
 /**
- * The least ranking score that counts as an answer. minisearch scores are BM25+ sums over
- * the matched terms, with questions weighted 3× over answers. Tuned on the sample knowledge
+ * The least ranking score that counts as an answer. Retrieval scores are BM25+ sums over
+ * the matched terms, with titles (a Q&A entry's question) weighted 3× over text. Tuned on the sample knowledge
  * base: a paraphrase that hits one distinctive word of a question ("refund", "voucher")
  * scores 10–16, off-topic text 0–5, a bare "order" 8. Bigger knowledge bases score a bit higher
  * (rarer words weigh more), so this errs on the side of answering there.
@@ -33,42 +33,13 @@ export interface FaqProviderOptions {
   minScore?: number;
 }
 
-export interface RankedEntry {
-  entry: KnowledgeBaseEntry;
-  score: number;
-}
-
 export class FaqProvider implements AiProvider {
   readonly name = 'faq' as const;
-  private readonly index: MiniSearch<KnowledgeBaseEntry>;
-  private readonly entriesById: Map<string, KnowledgeBaseEntry>;
-  /** The score an entry needs to answer from. */
+  /** The score a chunk needs to answer from. */
   readonly minScore: number;
 
-  constructor(knowledgeBase: KnowledgeBase, options: FaqProviderOptions = {}) {
+  constructor(options: FaqProviderOptions = {}) {
     this.minScore = options.minScore ?? defaultMinScore;
-    this.entriesById = new Map(knowledgeBase.entries.map((entry) => [entry.id, entry]));
-    this.index = new MiniSearch<KnowledgeBaseEntry>({
-      fields: ['question', 'answer'],
-      tokenize: wordsOf,
-      processTerm: searchTerm,
-      searchOptions: {
-        boost: { question: 3 },
-        // Typos in longer words ("pasword"), and word beginnings ("deliver" → "delivery");
-        // short words would match far too much either way.
-        fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
-        prefix: (term) => term.length >= 4,
-        combineWith: 'OR',
-      },
-    });
-    this.index.addAll(knowledgeBase.entries);
-  }
-
-  /** Knowledge-base entries ranked against `text`, best first. */
-  rank(text: string): RankedEntry[] {
-    return this.index
-      .search(text)
-      .map((result) => ({ entry: this.entriesById.get(String(result.id))!, score: result.score }));
   }
 
   async decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult> {
@@ -101,17 +72,17 @@ export class FaqProvider implements AiProvider {
       });
     }
 
-    const best = this.rank(text)[0];
+    const best = input.knowledge[0];
     const confidence = best ? round2(best.score / (best.score + this.minScore)) : 0;
     // "My order arrived damaged" ranks the order-tracking entry high on the word "order": a
     // reported problem that the entry never mentions is a complaint the knowledge base does not answer.
     const problems = problemWordsIn(text);
-    if (best && best.score >= this.minScore && problems.length > 0 && !problems.some((stem) => mentions(best.entry, stem))) {
+    if (best && best.score >= this.minScore && problems.length > 0 && !problems.some((stem) => mentions(best, stem))) {
       return decide({
         action: 'escalate',
         reply: '',
-        topic: best.entry.topic ?? 'other',
-        reason: `The customer reports a problem (damage, a defect, something missing) that knowledge-base entry '${best.entry.id}' does not cover`,
+        topic: best.topic ?? 'other',
+        reason: `The customer reports a problem (damage, a defect, something missing) that knowledge article '${best.articleId}' does not cover`,
         confidence: Math.min(confidence, 0.3),
       });
     }
@@ -119,12 +90,12 @@ export class FaqProvider implements AiProvider {
       return decide(
         {
           action: 'reply',
-          reply: best.entry.answer,
-          topic: best.entry.topic ?? 'other',
-          reason: `Answered from knowledge-base entry '${best.entry.id}' (match score ${best.score.toFixed(1)})`,
+          reply: best.text,
+          topic: best.topic ?? 'other',
+          reason: `Answered from knowledge article '${best.articleId}' (match score ${best.score.toFixed(1)})`,
           confidence,
         },
-        [best.entry.id],
+        [best.articleId],
       );
     }
     return decide({
@@ -153,8 +124,8 @@ function problemWordsIn(text: string): string[] {
   return problemStems.filter((stem) => words.some((word) => word.startsWith(stem)));
 }
 
-function mentions(entry: KnowledgeBaseEntry, stem: string): boolean {
-  return wordsOf(`${entry.question} ${entry.answer}`).some((word) => word.startsWith(stem));
+function mentions(chunk: RetrievedChunk, stem: string): boolean {
+  return wordsOf(`${chunk.title} ${chunk.text}`).some((word) => word.startsWith(stem));
 }
 
 /** The customer's messages after the AI's last answer; all of them if the AI hasn't answered yet. */
@@ -164,36 +135,6 @@ export function latestCustomerMessages(transcript: TranscriptEntry[]): string[] 
     .slice(lastAi + 1)
     .filter((e) => e.role === 'customer')
     .map((e) => e.text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ranking: words, not letters. Stop words carry no meaning for matching ("how do I ..."),
-// and a light suffix stripper makes "orders", "ordered" and "ordering" one term.
-
-const stopWords = new Set(
-  (
-    'a about after all also am an and any anything are as at be been but by can cannot cant could did didnt do does ' +
-    'doesnt dont for from get got had has hasnt have havent hello help hey hi how i id if im in into is isnt it its ' +
-    'ive just like me mine my need no not of ok okay on or our please pls so some still than thank thanks that thats the ' +
-    'their them then there these they this to too up us want was wasnt we were what whats when where which who why ' +
-    'will with wont would you your youre yours yet'
-  ).split(' '),
-);
-
-/** A message's words, folded (no case, accents or apostrophes): for ranking, problem words and done detection. */
-function wordsOf(text: string): string[] {
-  return foldText(text)
-    .replace(/'/g, '')
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
-}
-
-function searchTerm(term: string): string | null {
-  if (stopWords.has(term)) return null;
-  for (const suffix of ['ing', 'ed', 'es', 's']) {
-    if (term.length - suffix.length >= 4 && term.endsWith(suffix)) return term.slice(0, -suffix.length);
-  }
-  return term;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 import got, { type Response } from 'got';
 import type { z } from 'zod';
-import { AiActionSchema, AiDecisionSchema, sentimentLevels, type AiDecision } from '../workflow-safe/decision.js';
+import { AiActionSchema, sentimentLevels } from '../workflow-safe/decision.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { retryAfterMsOf } from '../lib/retry-after.js';
 import type { AssistantSettings } from '../settings/schema.js';
-import type { KnowledgeBase } from './knowledge-base.js';
 import { AiProviderError } from './provider-error.js';
-import { ResponseFormatLadder, refusesResponseFormat, responseFormatOf, type ResponseFormatStep } from './response-format.js';
+import { ModelDecisionSchema, ResponseFormatLadder, refusesResponseFormat, responseFormatOf, type ResponseFormatStep } from './response-format.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
 
 /**
@@ -52,7 +51,6 @@ export class OpenAiProvider implements AiProvider {
   constructor(
     private readonly config: OpenAiProviderConfig,
     private readonly settings: AssistantSettings,
-    private readonly knowledgeBase: KnowledgeBase,
     private readonly logger: Logger = createLogger('openai-provider'),
   ) {
     this.url = chatCompletionsUrl(config.baseUrl);
@@ -62,13 +60,13 @@ export class OpenAiProvider implements AiProvider {
 
   async decide(input: AiTurnInput, signal: AbortSignal): Promise<AiTurnResult> {
     const messages: ChatMessage[] = [
-      { role: 'system', content: buildSystemPrompt(this.settings, this.knowledgeBase, input) },
+      { role: 'system', content: buildSystemPrompt(this.settings, input) },
       ...transcriptMessages(input.transcript),
     ];
 
     const firstAnswer = await this.complete(messages, signal, 'decide');
     const first = parseDecision(firstAnswer);
-    if (first.ok) return this.result(first.decision);
+    if (first.ok) return this.result(first.decision, input);
 
     this.logger.warn({ event: 'ai_malformed_output', model: this.config.model, problem: first.problem }, 'asking the model to repair its answer');
     const repairMessages: ChatMessage[] = [
@@ -82,15 +80,19 @@ export class OpenAiProvider implements AiProvider {
       },
     ];
     const repaired = parseDecision(await this.complete(repairMessages, signal, 'repair'));
-    if (repaired.ok) return this.result(repaired.decision);
+    if (repaired.ok) return this.result(repaired.decision, input);
     throw new AiProviderError(`The model's answer was not a valid decision, even after one repair request: ${repaired.problem}`, {
       retryable: false,
       code: 'AI_MALFORMED_OUTPUT',
     });
   }
 
-  private result(decision: AiDecision): AiTurnResult {
-    return { decision: { ...decision, topic: this.knownTopic(decision.topic) }, sources: [], model: this.config.model };
+  /** The model's cited ids count only when they are among the retrieved articles: a made-up id is dropped. */
+  private result(answer: ModelDecision, input: AiTurnInput): AiTurnResult {
+    const { sources: cited, ...decision } = answer;
+    const retrieved = new Set(input.knowledge.map((c) => c.articleId));
+    const sources = [...new Set(cited.filter((id) => retrieved.has(id)))];
+    return { decision: { ...decision, topic: this.knownTopic(decision.topic) }, sources, model: this.config.model };
   }
 
   /** The settings' spelling of the topic, or 'other' for one the model made up (it would skew reports). */
@@ -233,7 +235,8 @@ function upstreamErrorCode(body: string): string {
   }
 }
 
-type ParsedDecision = { ok: true; decision: AiDecision } | { ok: false; problem: string };
+type ModelDecision = z.infer<typeof ModelDecisionSchema>;
+type ParsedDecision = { ok: true; decision: ModelDecision } | { ok: false; problem: string };
 
 /**
  * The model's text as a decision: plain JSON, or JSON inside a ```json fenced block (some
@@ -249,7 +252,7 @@ export function parseDecision(content: string): ParsedDecision {
   } catch {
     return { ok: false, problem: jsonText ? 'the answer is not valid JSON' : 'the answer is empty' };
   }
-  const result = AiDecisionSchema.safeParse(data);
+  const result = ModelDecisionSchema.safeParse(data);
   if (result.success) return { ok: true, decision: result.data };
   return { ok: false, problem: describeIssues(result.error) };
 }
@@ -275,16 +278,17 @@ function transcriptMessages(transcript: TranscriptEntry[]): ChatMessage[] {
 
 /**
  * The system prompt: the assistant's instructions, the rules of the JSON answer, the topics,
- * the whole knowledge base, the contact's earlier sessions and the language to answer in.
+ * the knowledge retrieved for the customer's latest messages (each with its id, title and
+ * URL), the contact's earlier sessions and the language to answer in.
  */
-export function buildSystemPrompt(settings: AssistantSettings, knowledgeBase: KnowledgeBase, input: AiTurnInput): string {
+export function buildSystemPrompt(settings: AssistantSettings, input: AiTurnInput): string {
   const topicNames = [...settings.topics.map((t) => t.name), ...(settings.topics.some((t) => t.name === 'other') ? [] : ['other'])];
   const topics = settings.topics.length
     ? settings.topics.map((t) => `- ${t.name}: ${t.description}`).join('\n')
     : '- other: anything';
-  const entries = knowledgeBase.entries
-    .map((e) => `[${e.id}] (topic: ${e.topic ?? 'other'})\nQ: ${e.question}\nA: ${e.answer}`)
-    .join('\n\n');
+  const entries = input.knowledge.length
+    ? input.knowledge.map((c) => `[${c.articleId}] ${c.title}${c.url ? ` <${c.url}>` : ''} (topic: ${c.topic ?? 'other'})\n${c.text}`).join('\n\n')
+    : '(nothing in the knowledge base matches this question)';
   const earlier = input.earlierSummaries.length
     ? input.earlierSummaries.map((s, i) => `${i + 1}. ${s}`).join('\n')
     : '(none)';
@@ -305,7 +309,8 @@ Answer with one JSON object and nothing else, with exactly these fields:
   "sentiment": ${quoted(sentimentLevels)},   // the customer's mood in their latest messages
   "summary": string,     // the session so far, for a human agent taking over (at most 2000 characters)
   "reason": string,      // why you chose this action, one sentence (at most 500 characters)
-  "confidence": number   // 0 to 1: how sure you are that this action and reply are right
+  "confidence": number,  // 0 to 1: how sure you are that this action and reply are right
+  "sources": string[]    // the ids (in square brackets below) of the knowledge articles your reply used; [] if none
 }
 
 Answer in the customer's language (${input.language}).
@@ -313,7 +318,7 @@ Answer in the customer's language (${input.language}).
 Topics:
 ${topics}
 
-Knowledge base:
+Knowledge base (the articles that match the customer's latest messages):
 ${entries}
 
 Summaries of this customer's earlier conversations:

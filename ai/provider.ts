@@ -1,4 +1,5 @@
 import type { AiDecision } from '../workflow-safe/decision.js';
+import type { RetrievedChunk } from '../knowledge/types.js';
 
 /**
  * The AI behind one interface: given the session so far, decide reply / escalate / resolve.
@@ -23,12 +24,14 @@ export interface AiTurnInput {
   earlierSummaries: string[];
   /** ISO 639-1 of the customer, e.g. 'en'. */
   language: string;
+  /** The knowledge chunks retrieved for the customer's latest messages, best first: all the AI may answer from. */
+  knowledge: RetrievedChunk[];
 }
 
 export interface AiTurnResult {
   /** Valid by AiDecisionSchema. */
   decision: AiDecision;
-  /** Knowledge-base entry ids the answer came from (faq), or [] (openai). */
+  /** The article ids the answer used, each among the retrieved chunks' (a made-up one is dropped). */
   sources: string[];
   /** 'faq' or the model name. */
   model: string;

@@ -60,8 +60,16 @@ function isNode(value: unknown): value is JsonSchemaNode {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The decision's JSON Schema, from AiDecisionSchema itself (the one source of truth), built once. */
-export const aiDecisionJsonSchema = strictModeSchema(z.toJSONSchema(AiDecisionSchema) as JsonSchemaNode);
+/**
+ * What the model answers: the decision, and the ids of the knowledge articles its answer used
+ * (checked against what was retrieved, then kept apart from the decision as its sources).
+ */
+export const ModelDecisionSchema = AiDecisionSchema.extend({
+  sources: z.array(z.string().max(200)).max(10).default([]),
+});
+
+/** The model's answer as JSON Schema, from ModelDecisionSchema itself (the one source of truth), built once. */
+export const aiDecisionJsonSchema = strictModeSchema(z.toJSONSchema(ModelDecisionSchema) as JsonSchemaNode);
 
 /** The request body's `response_format` for a step; undefined means: leave the field out. */
 export function responseFormatOf(step: ResponseFormatStep): Record<string, unknown> | undefined {

@@ -1,6 +1,6 @@
 import type { Sentiment } from '../workflow-safe/decision.js';
-import { FaqProvider, sentimentOf, summarizeSession } from './faq-provider.js';
-import type { KnowledgeBase } from './knowledge-base.js';
+import type { RetrievedChunk } from '../knowledge/types.js';
+import { defaultMinScore, sentimentOf, summarizeSession } from './faq-provider.js';
 import type { TranscriptEntry } from './provider.js';
 
 export interface SessionDescription {
@@ -10,22 +10,21 @@ export interface SessionDescription {
   topic: string;
 }
 
-export type SessionDescriber = (transcript: TranscriptEntry[]) => SessionDescription;
+export type SessionDescriber = (transcript: TranscriptEntry[]) => Promise<SessionDescription>;
 
 /**
  * What a note says of a session the AI never described (a handoff phrase on the first message,
  * office hours, ops): an extractive summary, the lexicon sentiment of the customer's messages,
- * and the topic of the knowledge-base entry they match, whatever AI provider is configured.
+ * and the topic of the knowledge article they match best, whatever AI provider is configured.
  */
-export function createSessionDescriber(knowledgeBase: KnowledgeBase): SessionDescriber {
-  const faq = new FaqProvider(knowledgeBase);
-  return (transcript) => {
+export function createSessionDescriber(retrieve: (text: string, k: number) => Promise<RetrievedChunk[]>): SessionDescriber {
+  return async (transcript) => {
     const customerText = transcript.filter((e) => e.role === 'customer').map((e) => e.text).join('\n');
-    const best = customerText.trim() ? faq.rank(customerText)[0] : undefined;
+    const [best] = customerText.trim() ? await retrieve(customerText, 1) : [];
     return {
       summary: summarizeSession(transcript),
       sentiment: sentimentOf(customerText),
-      topic: best && best.score >= faq.minScore ? (best.entry.topic ?? 'other') : 'other',
+      topic: best && best.score >= defaultMinScore ? (best.topic ?? 'other') : 'other',
     };
   };
 }

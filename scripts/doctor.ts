@@ -362,7 +362,7 @@ export function createDoctor(env: Env = process.env): Doctor {
         const started = Date.now();
         try {
           const result = await provider.decide(
-            { transcript: [{ role: 'customer', text: 'hello', at: new Date().toISOString() }], earlierSummaries: [], language: 'en' },
+            { transcript: [{ role: 'customer', text: 'hello', at: new Date().toISOString() }], earlierSummaries: [], language: 'en', knowledge: [] },
             AbortSignal.timeout(20_000),
           );
           return { ok: true, detail: `${provider.name}${result.model !== provider.name ? ` (${result.model})` : ''} decided "${result.decision.action}" in ${Date.now() - started} ms` };

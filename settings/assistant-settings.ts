@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KnowledgeBaseError, loadKnowledgeBase } from '../ai/knowledge-base.js';
-import { AssistantSettingsSchema, type AssistantSettings } from './schema.js';
+import { statSync } from 'node:fs';
+import { AssistantSettingsSchema, knowledgeSourcesOf, type AssistantSettings } from './schema.js';
 import { readYamlFile } from './yaml-file.js';
 
 /**
@@ -40,8 +41,8 @@ export class SettingsError extends Error {
  * so that a bad file fails at start-up with every problem listed, e.g.
  * "ASSISTANT_SETTINGS (/x/settings.yaml): officeHours.timeZone: unknown IANA time zone
  * 'Mars/Base'; handoff.minConfidence: must be <= 1".
- * A relative `knowledgeBase` path is resolved against the settings file's folder; the
- * returned settings carry the absolute path.
+ * Relative knowledge paths (`knowledgeBase`, yaml and files sources) are resolved against
+ * the settings file's folder; the returned settings carry absolute paths.
  */
 export function loadAssistantSettings(path: string): AssistantSettings {
   const settingsPath = resolve(path);
@@ -52,17 +53,36 @@ export function loadAssistantSettings(path: string): AssistantSettings {
   const result = readYamlFile(settingsPath, AssistantSettingsSchema);
   if (!result.ok) return fail(result.problems);
 
-  const settings = { ...result.value, knowledgeBase: resolve(dirname(settingsPath), result.value.knowledgeBase) };
-  const problems = knowledgeBaseProblems(settings);
+  const folder = dirname(settingsPath);
+  const value = result.value;
+  const settings: AssistantSettings = {
+    ...value,
+    knowledgeBase: value.knowledgeBase === undefined ? undefined : resolve(folder, value.knowledgeBase),
+    knowledge: {
+      ...value.knowledge,
+      sources: value.knowledge.sources.map((source) => (source.type === 'yaml' || source.type === 'files' ? { ...source, path: resolve(folder, source.path) } : source)),
+    },
+  };
+  const problems = knowledgeSourcesOf(settings).flatMap((source) =>
+    source.type === 'yaml' ? knowledgeBaseProblems(settings, source.path) : source.type === 'files' ? folderProblems(source.name, source.path) : [],
+  );
   if (problems.length > 0) return fail(problems);
   return settings;
 }
 
-/** The knowledge base must load, and its entries may only name topics the settings define. */
-function knowledgeBaseProblems(settings: AssistantSettings): string[] {
-  const where = `knowledgeBase (${settings.knowledgeBase})`;
+function folderProblems(name: string, path: string): string[] {
   try {
-    const kb = loadKnowledgeBase(settings.knowledgeBase);
+    return statSync(path).isDirectory() ? [] : [`knowledge source '${name}' (${path}): is not a folder`];
+  } catch {
+    return [`knowledge source '${name}' (${path}): no such folder`];
+  }
+}
+
+/** A Q&A file must load, and its entries may only name topics the settings define. */
+function knowledgeBaseProblems(settings: AssistantSettings, path: string): string[] {
+  const where = `knowledgeBase (${path})`;
+  try {
+    const kb = loadKnowledgeBase(path);
     // With no topics configured every topic is "other"-like; nothing to cross-check.
     if (settings.topics.length === 0) return [];
     const known = new Set(['other', ...settings.topics.map((t) => t.name)]);

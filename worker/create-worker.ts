@@ -6,9 +6,11 @@ import { createAssistantActivities } from '../activities/assistant-activities.js
 import { createContactActivities } from '../activities/contact-activities.js';
 import { createFreshchatActivities } from '../activities/freshchat-activities.js';
 import { createSessionStoreActivities } from '../activities/session-store-activities.js';
+import { createKnowledgeActivities } from '../activities/knowledge-activities.js';
+import { KnowledgeLibrary } from '../knowledge/knowledge-library.js';
+import type { KnowledgeSourceEnv } from '../knowledge/sources/index.js';
 import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
 import type { AiProvider } from '../ai/provider.js';
-import { loadKnowledgeBase } from '../ai/knowledge-base.js';
 import { createSessionDescriber } from '../ai/session-describer.js';
 import { FreshchatClient } from '../freshchat/client.js';
 import type { Logger } from '../lib/logger.js';
@@ -32,8 +34,10 @@ export interface ConversationWorkerOptions {
   uiUrl: string;
   /** CONTACT_ID_SECRET: reaches the contact activity as a dependency, never through workflow data. */
   contactIdSecret: string;
-  /** The session store the reports read; the workflow writes every session to it. */
+  /** The session store the reports read (the workflow writes every session to it) and the synced knowledge. */
   store: Store;
+  /** FRESHDESK_API_URL and FRESHDESK_API_KEY, for a freshdesk knowledge source. */
+  knowledgeEnv?: KnowledgeSourceEnv;
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
@@ -45,6 +49,8 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', impo
 export async function createConversationWorker(options: ConversationWorkerOptions): Promise<Worker> {
   const client = new FreshchatClient({ apiUrl: options.freshchat.apiUrl, apiToken: options.freshchat.apiToken });
   const settings = new SettingsSource(options.settings, options.settingsPath, options.logger);
+  const library = new KnowledgeLibrary(options.store);
+  const retrieve = (text: string, k: number) => library.retrieve(text, k);
   const freshchatActivities = createFreshchatActivities({
     client,
     aiAgentEmail: options.freshchat.aiAgentEmail,
@@ -52,7 +58,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
     settings,
     traceUrl: (conversationId) => workflowUiUrl(options.uiUrl, options.namespace, conversationWorkflowId(conversationId)),
     contactIdSecret: options.contactIdSecret,
-    describeSession: createSessionDescriber(loadKnowledgeBase(options.settings.knowledgeBase)),
+    describeSession: createSessionDescriber(retrieve),
     logger: options.logger,
   });
   const assistantActivities = createAssistantActivities({
@@ -61,6 +67,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
     settings,
     routingMode: options.routingMode,
     aiAgentId: freshchatActivities.resolveAiAgent,
+    retrieve,
     logger: options.logger,
   });
   const contactActivities = createContactActivities({
@@ -77,6 +84,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
       ...assistantActivities,
       ...contactActivities,
       ...createSessionStoreActivities({ store: options.store, logger: options.logger }),
+      ...createKnowledgeActivities({ store: options.store, settings, env: options.knowledgeEnv ?? {}, library, logger: options.logger }),
       ...createWorkerProbeActivities(),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),

@@ -556,6 +556,7 @@ export class ConversationProcess {
       contactId: view.contactId,
       resolutionKind: n.resolutionKind,
       resolvedBy: n.resolvedBy,
+      citations: session.citations,
     };
     // What happened until the handoff or resolution began: the same on every retried attempt.
     const described = { startedAt: session.startedAt, until: new Date(Date.parse(notBefore) + clockSkewMs).toISOString() };

@@ -30,6 +30,7 @@ export const limits = {
   seenEventIds: 1000,
   decisions: 100,
   pendingMessages: 50,
+  citations: 5,
 } as const;
 
 export interface SessionTimings {
@@ -241,7 +242,11 @@ export class Conversation {
   }
 
   /** What the AI learned in its turn, kept for notes, search attributes and the next turn. */
-  recordAiOutcome(outcome: { language: string; decision: Pick<AiDecision, 'sentiment' | 'summary'> }): void {
+  recordAiOutcome(outcome: { language: string; decision: Pick<AiDecision, 'sentiment' | 'summary'>; citations?: SessionMemory['citations'] }): void {
+    // Newest last, each article once, a handful at most: what a note lists as the session's sources.
+    const cited = [...(this.session.citations ?? []), ...(outcome.citations ?? [])];
+    const unique = cited.filter((c, i) => !cited.slice(i + 1).some((d) => d.articleId === c.articleId));
+    if (unique.length > 0) this.session.citations = unique.slice(-limits.citations);
     this.view.language = outcome.language;
     this.view.sentiment = outcome.decision.sentiment;
     this.view.summary = outcome.decision.summary;

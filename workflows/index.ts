@@ -1,2 +1,3 @@
 export { conversationWorkflow } from './conversation-workflow.js';
 export { workerProbeWorkflow } from './worker-probe.js';
+export { knowledgeSyncWorkflow } from './knowledge-sync-workflow.js';

@@ -154,6 +154,8 @@ export interface SessionMemory {
   aiSentiment?: Sentiment;
   /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
   handoffNoticeSent?: boolean;
+  /** The knowledge articles the AI's answers in this session used (titles and URLs, for the notes). */
+  citations?: Array<{ articleId: string; title: string; url?: string }>;
   // What the session store reports (SessionRecord); absent in sessions that began before it existed.
   firstAiReplyAt?: string;
   endedAt?: string;

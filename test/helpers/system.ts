@@ -22,6 +22,7 @@ import { loadAssistantSettings, type AssistantSettings } from '../../settings/as
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
 import type { Store } from '../../store/store.js';
+import { knowledgeSyncWorkflow, knowledgeSyncWorkflowId } from '../../workflows/knowledge-sync-workflow.js';
 import { capturedLogs } from './log-capture.js';
 import { openTestStore, type TestStore } from './stores.js';
 import { testServer, type TestServer } from './temporal-server.js';
@@ -170,6 +171,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         workflowBundle: server.bundle,
       });
       running = worker.run();
+      // As a worker does at start-up with nothing synced: the knowledge sync, here awaited, so every test starts with the knowledge indexed.
+      await client.workflow.execute(knowledgeSyncWorkflow, { taskQueue, workflowId: knowledgeSyncWorkflowId(taskQueue), workflowIdConflictPolicy: 'USE_EXISTING' });
     },
     async stopWorker() {
       if (!worker) return;

@@ -241,7 +241,6 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
           new OpenAiProvider(
             { baseUrl: fakeAi.baseUrl, apiKey: secrets.openAiKey, model: 'gpt-test', temperature: 0.2, timeoutMs: 10_000 },
             settings,
-            loadKnowledgeBase(settings.knowledgeBase),
             createLogger('worker', capturedLogs),
           ),
       });
@@ -382,7 +381,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       const logsFrom = capturedLogs.lines.length;
       const system = await startSystem({
         ai: (settings) =>
-          new OpenAiProvider({ baseUrl, apiKey: 'sk-test-echo', model: 'gpt-test', temperature: 0.2, timeoutMs: 5000 }, settings, loadKnowledgeBase(settings.knowledgeBase), createLogger('worker', capturedLogs)),
+          new OpenAiProvider({ baseUrl, apiKey: 'sk-test-echo', model: 'gpt-test', temperature: 0.2, timeoutMs: 5000 }, settings, createLogger('worker', capturedLogs)),
       });
       try {
         const conversationId = await startConversation(system.sandbox, text);

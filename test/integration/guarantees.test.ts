@@ -180,7 +180,7 @@ describe('guarantees: no talking over a human, explainable decisions, the custom
       await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'reply');
       const [decision] = await workflowDecisions(system, conversationId);
       expect(decision).to.include({ session: 1, turn: 1, action: 'reply', rule: 'ai_decision', topic: 'account', sentiment: 'neutral', model: 'faq', outcome: 'posted' });
-      expect(decision!.sources).to.deep.equal(['password-reset']);
+      expect(decision!.sources).to.deep.equal(['faq:password-reset']);
       expect(decision!.confidence).to.be.within(0.5, 1);
       expect(decision!.latencyMs).to.be.a('number').and.at.least(0);
       expect(Date.parse(decision!.at)).to.be.closeTo(Date.now(), 60_000);

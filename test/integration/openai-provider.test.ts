@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { knowledgeIndexOf } from '../helpers/knowledge.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
@@ -30,7 +31,6 @@ type Responder = (req: IncomingMessage, res: ServerResponse) => void;
 
 const apiKey = 'sk-test-SECRET-key-1234567890';
 const settings = loadAssistantSettings(defaultSettingsPath);
-const knowledgeBase = loadKnowledgeBase(settings.knowledgeBase);
 
 const goodDecision: AiDecision = {
   action: 'reply',
@@ -60,6 +60,7 @@ const input: AiTurnInput = {
   ],
   earlierSummaries: ['Asked about a refund for order 1234 in December.'],
   language: 'de',
+  knowledge: (await knowledgeIndexOf(settings)).search('shipping delivery time', 3),
 };
 
 describe('openai provider (against a local chat-completions server)', function () {
@@ -74,7 +75,6 @@ describe('openai provider (against a local chat-completions server)', function (
     new OpenAiProvider(
       { baseUrl, apiKey, model: 'gpt-test', temperature: 0.2, timeoutMs: 5000, ...overrides },
       settings,
-      knowledgeBase,
       createLogger('openai-provider-test', { write: (line: string) => void logLines.push(line) }),
     );
 
@@ -144,9 +144,10 @@ describe('openai provider (against a local chat-completions server)', function (
     const [system, ...conversation] = request!.body.messages;
     expect(system!.role).to.equal('system');
     expect(system!.content).to.contain(settings.instructions.trim());
-    for (const kbEntry of knowledgeBase.entries) {
-      expect(system!.content).to.contain(`[${kbEntry.id}]`).and.contain(kbEntry.answer);
-    }
+    // Only what retrieval found, each with its id and title: never the whole knowledge base.
+    expect(input.knowledge.length).to.be.greaterThan(0);
+    for (const chunk of input.knowledge) expect(system!.content).to.contain(`[${chunk.articleId}] ${chunk.title}`).and.contain(chunk.text);
+    expect(system!.content).not.to.contain('[faq:password-reset]');
     for (const topic of settings.topics) expect(system!.content).to.contain(`- ${topic.name}: ${topic.description}`);
     expect(system!.content).to.contain("Answer in the customer's language (de)");
     expect(system!.content).to.contain('"reply" | "escalate" | "resolve"');
@@ -158,6 +159,14 @@ describe('openai provider (against a local chat-completions server)', function (
       { role: 'assistant', content: 'Meinen Sie nach Deutschland?' },
       { role: 'user', content: 'Ja.\n\nNach Berlin.' },
     ]);
+  });
+
+  it('keeps the cited article ids that were retrieved and drops a made-up one', async () => {
+    const cited = input.knowledge[0]!.articleId;
+    responders.push(answer(200, completion(JSON.stringify({ ...goodDecision, sources: [cited, 'faq:made-up', cited] }))));
+    const result = await provider().decide(input, new AbortController().signal);
+    expect(result.sources).to.deep.equal([cited]);
+    expect(result.decision).to.deep.equal(goodDecision);
   });
 
   it('accepts JSON in a ```json fenced block', async () => {

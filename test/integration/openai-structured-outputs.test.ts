@@ -31,12 +31,12 @@ interface FakeEndpoint {
 
 const apiKey = 'sk-test-STRUCTURED-key-0987654321';
 const settings = loadAssistantSettings(defaultSettingsPath);
-const knowledgeBase = loadKnowledgeBase(settings.knowledgeBase);
 const customerWords = 'Wie lange dauert der Versand nach Berlin?';
 const input: AiTurnInput = {
   transcript: [{ role: 'customer', text: customerWords, at: '2025-01-10T10:00:00.000Z' }],
   earlierSummaries: [],
   language: 'de',
+  knowledge: [],
 };
 const goodDecision: AiDecision = {
   action: 'reply',
@@ -112,7 +112,6 @@ describe('openai provider: structured outputs and the response_format fallbacks'
     new OpenAiProvider(
       { baseUrl: endpoint.baseUrl, apiKey, model, temperature: 0.2, timeoutMs: 5000 },
       settings,
-      knowledgeBase,
       createLogger('openai-provider-test', { write: (line: string) => void logLines.push(line) }),
     );
   const decide = (p: OpenAiProvider) => p.decide(input, new AbortController().signal);

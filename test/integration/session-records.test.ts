@@ -159,7 +159,10 @@ describe('session records (real workflow, sandbox over HTTP, the store on SQLite
       const viaProxy = new URL(target);
       viaProxy.port = String(proxy.port);
       const store = new Store({ databaseUrl: viaProxy.toString(), sqlitePath: '' });
+      // Up while the worker starts (its knowledge is synced and indexed), then down.
+      proxy.up = true;
       system = await startSystem({ store: { store, env: { DATABASE_URL: viaProxy.toString() }, dispose: () => store.close() } });
+      proxy.up = false;
 
       const conversationId = await startConversation(system.sandbox, 'How long does shipping take?');
       await eventually(async () => (await aiReplies(system!.sandbox, conversationId)).length === 1, 'the AI reply while the store is down');
@@ -259,6 +262,7 @@ async function startProxy(targetPort: number): Promise<ToggleableProxy> {
     },
     set up(value: boolean) {
       state.up = value;
+      if (!value) for (const s of sockets) s.destroy();
     },
     close: async () => {
       for (const s of sockets) s.destroy();

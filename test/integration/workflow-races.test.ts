@@ -76,6 +76,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
 const decision = (action: AiDecision['action'], reply = 'Here you go.'): AiTurnOutcome => ({
   decision: { action, reply, topic: 'orders', sentiment: 'neutral', summary: 'Asked about an order.', reason: 'test', confidence: 0.9 },
   sources: [],
+  citations: [],
   model: 'fake',
   latencyMs: 1,
   language: 'en',

@@ -5,13 +5,16 @@ import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { createAiProvider } from '../../ai/create-provider.js';
 import type { AiTurnInput, TranscriptEntry } from '../../ai/provider.js';
 import { defaultSettingsPath, loadAssistantSettings } from '../../settings/assistant-settings.js';
+import { knowledgeIndexOf, turnInput } from '../helpers/knowledge.js';
 
 const settings = loadAssistantSettings(defaultSettingsPath);
-const faq = new FaqProvider(loadKnowledgeBase(settings.knowledgeBase));
+const faq = new FaqProvider();
+const index = await knowledgeIndexOf(settings);
+const sampleEntries = loadKnowledgeBase(settings.knowledgeBase!).entries;
 
 let clock = Date.UTC(2025, 0, 10, 10, 0, 0);
 const entry = (role: TranscriptEntry['role'], text: string): TranscriptEntry => ({ role, text, at: new Date((clock += 1000)).toISOString() });
-const turn = (transcript: TranscriptEntry[], language = 'en'): AiTurnInput => ({ transcript, earlierSummaries: [], language });
+const turn = (transcript: TranscriptEntry[], language = 'en'): AiTurnInput => turnInput(index, transcript, language);
 const ask = (text: string) => faq.decide(turn([entry('customer', text)]), new AbortController().signal);
 
 describe('faq provider', () => {
@@ -35,24 +38,24 @@ describe('faq provider', () => {
     it(`answers "${question}" from ${id}`, async () => {
       const result = await ask(question);
       expect(AiDecisionSchema.parse(result.decision)).to.deep.equal(result.decision);
-      expect(result.sources).to.deep.equal([id]);
+      expect(result.sources).to.deep.equal([`faq:${id}`]);
       expect(result.model).to.equal('faq');
       expect(result.decision).to.include({ action: 'reply', topic });
-      expect(result.decision.reply).to.equal(loadKnowledgeBase(settings.knowledgeBase).entries.find((e) => e.id === id)!.answer);
+      expect(result.decision.reply).to.equal(sampleEntries.find((e) => e.id === id)!.answer);
       expect(result.decision.confidence).to.be.greaterThan(0.5).and.lessThan(1);
     });
   }
 
   it('derives confidence from the score: s / (s + threshold)', async () => {
     const text = 'do you take PayPal?';
-    const score = faq.rank(text)[0]!.score;
+    const score = index.search(text, 1)[0]!.score;
     const { decision } = await ask(text);
     expect(decision.confidence).to.be.closeTo(score / (score + defaultMinScore), 0.005);
   });
 
   it('tags an answer with the entry topic, so billing questions reach the topic rule', async () => {
     const { decision, sources } = await ask('I was charged twice for my order');
-    expect(sources).to.deep.equal(['double-charge']);
+    expect(sources).to.deep.equal(['faq:double-charge']);
     expect(decision.topic).to.equal('billing');
   });
 
@@ -84,7 +87,7 @@ describe('faq provider', () => {
     ];
     const { decision, sources } = await faq.decide(turn(transcript), new AbortController().signal);
     expect(decision.action).to.equal('reply');
-    expect(sources).to.deep.equal(['return-policy']);
+    expect(sources).to.deep.equal(['faq:return-policy']);
   });
 
   it('reads only the messages since the last AI answer, merging quick bubbles', async () => {
@@ -96,7 +99,7 @@ describe('faq provider', () => {
     ];
     expect(latestCustomerMessages(transcript)).to.deep.equal(['ok', 'and which payment methods do you accept']);
     const { sources } = await faq.decide(turn(transcript), new AbortController().signal);
-    expect(sources).to.deep.equal(['payment-methods']);
+    expect(sources).to.deep.equal(['faq:payment-methods']);
   });
 
   it('reports the sentiment of the latest messages and a summary', async () => {
@@ -147,20 +150,20 @@ describe('faq provider: a specific complaint matched by a generic word', () => {
 
   it('says why: the entry the generic word matched does not cover the reported problem', async () => {
     const { decision } = await ask('Hi, my order arrived damaged.');
-    expect(decision.reason).to.equal("The customer reports a problem (damage, a defect, something missing) that knowledge-base entry 'track-order' does not cover");
+    expect(decision.reason).to.equal("The customer reports a problem (damage, a defect, something missing) that knowledge article 'faq:track-order' does not cover");
     expect(decision.topic).to.equal('orders');
   });
 
   it('a problem the knowledge base does cover is still answered ("broken" → the warranty entry)', async () => {
     const result = await ask('My new kettle is broken');
     expect(result.decision.action).to.equal('reply');
-    expect(result.sources).to.deep.equal(['warranty']);
+    expect(result.sources).to.deep.equal(['faq:warranty']);
   });
 
   it('a question without a reported problem is answered as before', async () => {
     const result = await ask('Where is my parcel? It has not arrived yet');
     expect(result.decision.action).to.equal('reply');
-    expect(result.sources).to.deep.equal(['track-order']);
+    expect(result.sources).to.deep.equal(['faq:track-order']);
   });
 });
 

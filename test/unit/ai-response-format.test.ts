@@ -24,9 +24,10 @@ describe('the decision JSON Schema for strict structured outputs', () => {
     }
   });
 
-  it('is generated from AiDecisionSchema: its fields, enums and confidence range', () => {
+  it('is generated from the model decision schema: the decision with its cited sources, enums and confidence range', () => {
     const properties = aiDecisionJsonSchema.properties as Record<string, Node>;
-    expect(Object.keys(properties)).to.deep.equal(Object.keys(AiDecisionSchema.shape));
+    expect(Object.keys(properties)).to.deep.equal([...Object.keys(AiDecisionSchema.shape), 'sources']);
+    expect(properties.sources).to.deep.include({ type: 'array' });
     expect(properties.action!.enum).to.deep.equal(AiDecisionSchema.shape.action.options);
     expect(properties.sentiment!.enum).to.deep.equal(AiDecisionSchema.shape.sentiment.options);
     expect(properties.confidence).to.deep.include({ type: 'number', minimum: 0, maximum: 1 });

@@ -19,7 +19,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
   const text = 'Standard delivery takes 2–4 working days.';
   const since = new Date(Date.now() - 60_000).toISOString();
 
-  function fakeClient(existing: FreshchatMessage[], describe: SessionDescriber = () => ({ summary: 's', sentiment: 'neutral', topic: 'other' })) {
+  function fakeClient(existing: FreshchatMessage[], describe: SessionDescriber = async () => ({ summary: 's', sentiment: 'neutral', topic: 'other' })) {
     const posted: string[] = [];
     const client = {
       findAgentByEmail: async () => ({ id: 'ai-1', email: 'ai@example.test' }),
@@ -78,7 +78,7 @@ describe('post once (Freshchat activities in a mock activity context)', () => {
     const at = (ms: number) => new Date(t0 + ms).toISOString();
     const session = { startedAt: at(0), until: at(10_000) };
     const note: NoteContent = { kind: 'handoff', session: 1, rule: 'handoff_phrase', reason: 'The customer asked for a person' };
-    const describe: SessionDescriber = (transcript) => ({ summary: transcript.map((e) => e.text).join(' / '), sentiment: 'neutral', topic: 'orders' });
+    const describe: SessionDescriber = async (transcript) => ({ summary: transcript.map((e) => e.text).join(' / '), sentiment: 'neutral', topic: 'orders' });
     const expected = renderNote({ ...note, summary: 'talk to a human', sentiment: 'neutral', topic: 'orders' }, 'http://ui/trace');
     const customer = (id: string, content: string, ms: number): FreshchatMessage => ({ id, actor_type: 'user', actor_id: 'u1', message_parts: [{ text: { content } }], created_time: at(ms) });
     const earlierNote: FreshchatMessage = { id: 'note-1', actor_type: 'agent', actor_id: 'ai-1', message_type: 'private', message_parts: [{ text: { content: expected } }], created_time: at(11_000) };

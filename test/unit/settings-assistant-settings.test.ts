@@ -50,7 +50,7 @@ describe('assistant settings', () => {
     // Commented out so the local demo answers at any hour: the team counts as always there.
     expect(settings.officeHours).to.equal(undefined);
     expect(settings.knowledgeBase).to.match(/knowledge-base[/\\]sample\.yaml$/);
-    expect(loadKnowledgeBase(settings.knowledgeBase).entries.length).to.be.greaterThanOrEqual(12);
+    expect(loadKnowledgeBase(settings.knowledgeBase!).entries.length).to.be.greaterThanOrEqual(12);
   });
 
   it('applies defaults to a minimal file and resolves the knowledge base next to the settings file', () => {
