@@ -1,6 +1,7 @@
 /**
  * The sandbox's own API (no auth): plays the customer and the reps in Freshchat's UI,
  * shows what happened (state, webhook deliveries) and arms faults. Used by the page and by tests.
+ * Also changes the help center the way its editors would (for tests of incremental sync).
  */
 import express, { type Router } from 'express';
 import { z } from 'zod';
@@ -8,6 +9,8 @@ import type { Logger } from '../lib/logger.js';
 import type { AssignmentRequest, ConversationActions } from './conversation-actions.js';
 import { freshchatErrorHandler, invalidValue, notFound, parseOr400 } from './errors.js';
 import { faultSpecSchema, type FaultRegistry } from './faults.js';
+import { articleJson } from './freshdesk-api.js';
+import { MAX_GENERATED_PER_CALL, type HelpCenterStore } from './help-center-store.js';
 import { agentJson, conversationJson, messageJson, userJson, type Actor } from './representations.js';
 import type { SandboxStore } from './store.js';
 import type { Conversation, MessagePart } from './types.js';
@@ -18,6 +21,7 @@ export interface ControlApiContext {
   actions: ConversationActions;
   webhooks: WebhookSender;
   faults: FaultRegistry;
+  helpCenter: HelpCenterStore;
   publicKeyOneLine: string;
   baseUrl: () => string;
   logger: Logger;
@@ -59,6 +63,12 @@ const assignSchema = z
 const resolveSchema = z.object({ agent_id: z.string().min(1).optional() });
 
 const reopenSchema = z.object({ by: z.enum(['user', 'agent']).default('agent'), agent_id: z.string().min(1).optional() });
+
+const articleEditSchema = z
+  .object({ title: z.string().min(1).optional(), body: z.string().min(1).optional() })
+  .refine((edit) => edit.title !== undefined || edit.body !== undefined, { message: 'title or body (Markdown) is required' });
+
+const generateArticlesSchema = z.object({ count: z.number().int().min(1).max(MAX_GENERATED_PER_CALL) });
 
 const textPart = (content: string): MessagePart => ({ text: { content } });
 
@@ -208,6 +218,49 @@ export function createControlApi(context: ControlApiContext): Router {
   // Answers JSON (not 204) so that clients parsing every answer as JSON don't trip.
   router.delete('/faults', (_req, res) => {
     res.json({ cleared: faults.clear() });
+  });
+
+  const { helpCenter } = context;
+
+  router.get('/help-center', (_req, res) => {
+    res.json({
+      categories: helpCenter.categories.length,
+      folders: helpCenter.folders.length,
+      articles: helpCenter.listArticles().map((article) => ({
+        id: article.id, title: article.title, folder_id: article.folderId, status: article.status,
+        language: article.language, updated_at: article.updatedAt,
+      })),
+    });
+  });
+
+  // An editor changes an article: updated_at moves forward, as it does in Freshdesk.
+  router.patch('/help-center/articles/:id', (req, res) => {
+    const edit = parseOr400(articleEditSchema, req.body, 'article edit');
+    res.json(articleJson(helpCenter.edit(req.params.id, { title: edit.title, markdown: edit.body })));
+  });
+
+  router.delete('/help-center/articles/:id', (req, res) => {
+    res.json({ deleted: helpCenter.delete(req.params.id).id });
+  });
+
+  router.post('/help-center/articles/:id/publish', (req, res) => {
+    res.json(articleJson(helpCenter.setStatus(req.params.id, 'published')));
+  });
+
+  router.post('/help-center/articles/:id/unpublish', (req, res) => {
+    res.json(articleJson(helpCenter.setStatus(req.params.id, 'draft')));
+  });
+
+  // Synthetic articles for sync benchmarks; the same ones, in the same order, after every reset.
+  router.post('/help-center/folders/:id/generate', (req, res) => {
+    const { count } = parseOr400(generateArticlesSchema, req.body, 'generate request');
+    const created = helpCenter.generate(req.params.id, count);
+    res.status(201).json({ created: created.length, first_id: created[0]!.id, last_id: created[created.length - 1]!.id });
+  });
+
+  router.post('/help-center/reset', (_req, res) => {
+    helpCenter.reset();
+    res.json({ articles: helpCenter.listArticles().length });
   });
 
   router.get('/public-key', (_req, res) => {

@@ -5,14 +5,14 @@ import { z } from 'zod';
 import { freshchatErrorBody, invalidValue } from './errors.js';
 
 /**
- * Injected misbehaviour of the /v2 API, for tests and demos: errors (429 with Retry-After,
+ * Injected misbehaviour of the /v2 API (and of the Freshdesk routes and help-center website), for tests and demos: errors (429 with Retry-After,
  * 5xx), slow answers, and the nastiest one, a request that takes effect but whose answer
  * comes late or as an error (a worker that dies mid-post and retries).
  */
 export const faultSpecSchema = z
   .object({
     method: z.string().min(1).optional(),
-    /** A regular expression tested against the /v2 path including the query string. */
+    /** A regular expression tested against the request's path including the query string (e.g. `/v2/agents?page=2`, `/api/v2/solutions/categories`). */
     path: z.string().min(1),
     status: z.number().int().min(100).max(599).optional(),
     retryAfterSeconds: z.number().int().min(0).optional(),
@@ -91,7 +91,7 @@ function writeFaultHeaders(res: Response, fault: Fault): void {
  * Lets the route run, then holds its answer for `delayMs` and, when the fault has a status,
  * swaps the answer for that error. Headers are only written by `end`, so they can still change.
  */
-function holdAnswerAfterEffect(res: Response, fault: Fault): void {
+function holdAnswerAfterEffect(res: Response, fault: Fault, errorBody: FaultErrorBody): void {
   const originalEnd = res.end.bind(res) as (...args: unknown[]) => Response;
   const heldEnd = (...args: unknown[]) => {
     setTimeout(() => {
@@ -103,24 +103,27 @@ function holdAnswerAfterEffect(res: Response, fault: Fault): void {
       res.statusCode = fault.status;
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
       writeFaultHeaders(res, fault);
-      originalEnd(JSON.stringify(freshchatErrorBody(fault.status, faultMessage(fault.status))));
+      originalEnd(JSON.stringify(errorBody(fault.status, faultMessage(fault.status))));
     }, fault.delayMs ?? 0);
     return res;
   };
   res.end = heldEnd as Response['end'];
 }
 
-export function faultMiddleware(registry: FaultRegistry): RequestHandler {
+/** The error body an injected failure answers with: the shape of the API it imitates. */
+export type FaultErrorBody = (status: number, message: string) => unknown;
+
+export function faultMiddleware(registry: FaultRegistry, errorBody: FaultErrorBody = freshchatErrorBody): RequestHandler {
   return async (req, res, next) => {
     const fault = registry.take(req.method, req.originalUrl);
     if (!fault) return next();
     if (fault.afterEffect) {
-      holdAnswerAfterEffect(res, fault);
+      holdAnswerAfterEffect(res, fault, errorBody);
       return next();
     }
     if (fault.delayMs) await sleep(fault.delayMs);
     if (fault.status === undefined) return next();
     writeFaultHeaders(res, fault);
-    res.status(fault.status).json(freshchatErrorBody(fault.status, faultMessage(fault.status)));
+    res.status(fault.status).json(errorBody(fault.status, faultMessage(fault.status)));
   };
 }

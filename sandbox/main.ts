@@ -4,7 +4,8 @@
  * Environment: SANDBOX_PORT (default 4100), SANDBOX_HOST (default 127.0.0.1),
  * SANDBOX_WEBHOOK_URL (where webhooks go; none = deliveries are recorded as 'skipped'),
  * SANDBOX_API_TOKEN (default 'sandbox-token'), SANDBOX_AI_AGENT_EMAIL (default
- * FRESHCHAT_AI_AGENT_EMAIL or ai@sandbox.test), SANDBOX_AGENTS_COUNT (filler agents, default 60).
+ * FRESHCHAT_AI_AGENT_EMAIL or ai@sandbox.test), SANDBOX_AGENTS_COUNT (filler agents, default 60),
+ * SANDBOX_FRESHDESK_API_KEY (the help center's Freshdesk API key, default 'sandbox-freshdesk-key').
  */
 import { z } from 'zod';
 import { startSandbox } from './server.js';
@@ -17,6 +18,7 @@ const environmentSchema = z.object({
   SANDBOX_AI_AGENT_EMAIL: z.string().min(1).optional(),
   FRESHCHAT_AI_AGENT_EMAIL: z.string().min(1).optional(),
   SANDBOX_AGENTS_COUNT: z.coerce.number().int().min(0).default(60),
+  SANDBOX_FRESHDESK_API_KEY: z.string().min(1).optional(),
 });
 
 async function main(): Promise<void> {
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     webhookUrl: env.SANDBOX_WEBHOOK_URL,
     aiAgentEmail: env.SANDBOX_AI_AGENT_EMAIL ?? env.FRESHCHAT_AI_AGENT_EMAIL ?? 'ai@sandbox.test',
     agentsCount: env.SANDBOX_AGENTS_COUNT,
+    freshdeskApiKey: env.SANDBOX_FRESHDESK_API_KEY,
   });
 
   console.log(
@@ -47,6 +50,8 @@ async function main(): Promise<void> {
       `  webhooks to:   ${env.SANDBOX_WEBHOOK_URL ?? '(none yet: deliveries are recorded as skipped)'}`,
       `  AI agent:      ${sandbox.aiAgentId}`,
       `  public key:    ${sandbox.publicKeyOneLine}   (FRESHCHAT_WEBHOOK_PUBLIC_KEY)`,
+      `  help center:   ${sandbox.freshdeskApiUrl}   (Freshdesk API, Basic auth: key ${sandbox.freshdeskApiKey}, password X)`,
+      `  help website:  ${sandbox.baseUrl}/support/solutions   (sitemap ${sandbox.baseUrl}/sitemap.xml)`,
     ].join('\n'),
   );
 

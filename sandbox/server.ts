@@ -1,6 +1,8 @@
 /**
  * A local stand-in for one Freshchat account: the REST API v2 under /v2, signed webhooks to
  * a configurable URL, a control API under /sandbox and a page at / to play customer and rep.
+ * Also the account's Freshdesk help center: its solutions API under /api/v2 and its public
+ * website (/support/..., /sitemap.xml, /robots.txt).
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +11,10 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { ConversationActions } from './conversation-actions.js';
 import { createControlApi } from './control-api.js';
 import { FaultRegistry } from './faults.js';
+import { createFreshdeskApi, DEFAULT_FRESHDESK_API_KEY } from './freshdesk-api.js';
+import { loadHelpCenter } from './help-center.js';
+import { createHelpCenterSite } from './help-center-site.js';
+import { HelpCenterStore } from './help-center-store.js';
 import { renderSandboxPage } from './page.js';
 import { createRestApi } from './rest-api.js';
 import { generateSigningKeys } from './signing.js';
@@ -30,6 +36,10 @@ export interface SandboxOptions {
   reps?: Array<{ email: string; first_name: string; last_name?: string }>;
   /** Extra filler agents so paging is exercised (default 60: agents span 2 pages of 50). */
   agentsCount?: number;
+  /** The Freshdesk API key /api/v2 requires as the Basic user name (password `X`); default 'sandbox-freshdesk-key'. */
+  freshdeskApiKey?: string;
+  /** The help center's files (folders.yaml, articles/*.md); default sandbox/help-center in the source tree. */
+  helpCenterDir?: string;
   /** Where its log lines go (default: stdout, as JSON lines). */
   logger?: Logger;
 }
@@ -39,6 +49,10 @@ export interface Sandbox {
   baseUrl: string;
   /** baseUrl + '/v2' */
   apiUrl: string;
+  /** baseUrl + '/api/v2': Freshdesk's API base URL, for the help center. */
+  freshdeskApiUrl: string;
+  /** The key /api/v2 accepts. */
+  freshdeskApiKey: string;
   /** Standard SPKI PEM. */
   publicKeyPem: string;
   /** As Freshchat shows it: '-----BEGIN RSA PUBLIC KEY----- <base64 SPKI DER> -----END RSA PUBLIC KEY-----'. */
@@ -67,17 +81,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const webhooks = new WebhookSender({ privateKey: keys.privateKey, logger, webhookUrl: options.webhookUrl });
   const actions = new ConversationActions(store, webhooks);
   const faults = new FaultRegistry();
+  const helpCenter = new HelpCenterStore(loadHelpCenter(options.helpCenterDir));
+  const freshdeskApiKey = options.freshdeskApiKey ?? DEFAULT_FRESHDESK_API_KEY;
 
   let baseUrl = '';
   const app = express();
   app.disable('x-powered-by');
   app.use('/v2', createRestApi({ store, actions, faults, apiToken: options.apiToken, baseUrl: () => baseUrl, logger }));
+  app.use('/api/v2', createFreshdeskApi({ helpCenter, faults, apiKey: freshdeskApiKey, baseUrl: () => baseUrl, logger }));
   app.use(
     '/sandbox',
     createControlApi({
-      store, actions, webhooks, faults, publicKeyOneLine: keys.publicKeyOneLine, baseUrl: () => baseUrl, logger,
+      store, actions, webhooks, faults, helpCenter, publicKeyOneLine: keys.publicKeyOneLine, baseUrl: () => baseUrl, logger,
     }),
   );
+  app.use(createHelpCenterSite({ helpCenter, faults, baseUrl: () => baseUrl }));
   app.get('/', (_req, res) => {
     res.type('html').send(renderSandboxPage());
   });
@@ -93,6 +111,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return {
     baseUrl,
     apiUrl: `${baseUrl}/v2`,
+    freshdeskApiUrl: `${baseUrl}/api/v2`,
+    freshdeskApiKey,
     publicKeyPem: keys.publicKeyPem,
     publicKeyOneLine: keys.publicKeyOneLine,
     aiAgentId: store.aiAgent.id,
