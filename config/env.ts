@@ -58,6 +58,9 @@ const WorkerSchema = z.object({
   OPENAI_MODEL: z.string().trim().optional(),
   OPENAI_TEMPERATURE: z.coerce.number({ message: 'OPENAI_TEMPERATURE must be a number' }).min(0).max(2).default(0.2),
   ASSISTANT_SETTINGS: z.string().trim().optional(),
+  // A freshdesk knowledge source's account and key (checked against the settings file in config/startup.ts).
+  FRESHDESK_API_URL: z.string().trim().optional(),
+  FRESHDESK_API_KEY: z.string().trim().optional(),
   // The HMAC key of contact ids: required in production, a development fallback otherwise (config/startup.ts).
   CONTACT_ID_SECRET: z.string().trim().optional(),
   // The SDK's Prometheus exporter (runtime and product metrics): off unless a port is given.

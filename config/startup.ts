@@ -4,6 +4,8 @@ import { parseEncryptionKeys, EncryptionKeyError, type EncryptionKey } from '../
 import { createAiProvider, type AiProviderConfig } from '../ai/create-provider.js';
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
+import { knowledgeSourcesOf } from '../settings/schema.js';
+import { knowledgeSourceEnvProblems } from '../knowledge/sources/index.js';
 import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_ID_SECRET } from './contact-id-secret.js';
 import { ConfigError, loadApiEnv, loadWorkerEnv, type ApiEnv, type Env, type WorkerEnv } from './env.js';
 import type { KeyObject } from 'node:crypto';
@@ -65,6 +67,8 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
       message: `${CONTACT_ID_SECRET_SETTING} is not set: contact ids are keyed with the public development secret; set it before real customers write in (${CONTACT_ID_SECRET_HINT}), production refuses to start without it`,
     });
   }
+  // A freshdesk source without its account fails its syncs (doctor and the logs say so); the other sources and the AI go on.
+  for (const problem of knowledgeSourceEnvProblems(knowledgeSourcesOf(settings), env)) warnings.push({ setting: 'FRESHDESK_API_URL', message: problem });
   return { env, settings, settingsPath, encryptionKeys, aiProvider, contactIdSecret, warnings };
 }
 

@@ -34,12 +34,18 @@ export class KnowledgeIndex {
     return this.chunks.size;
   }
 
-  /** The `k` best chunks for `text`, best first. */
+  /** The `k` best chunks for `text`, best first; a section two sources publish alike (the help center and its website) counts once. */
   search(text: string, k: number): RetrievedChunk[] {
     if (!text.trim() || this.size === 0) return [];
-    return this.index
-      .search(text)
-      .slice(0, k)
-      .map((hit) => ({ ...this.chunks.get(String(hit.id))!, score: hit.score }));
+    const found: RetrievedChunk[] = [];
+    const texts = new Set<string>();
+    for (const hit of this.index.search(text)) {
+      const chunk = this.chunks.get(String(hit.id))!;
+      if (texts.has(chunk.text)) continue;
+      texts.add(chunk.text);
+      found.push({ ...chunk, score: hit.score });
+      if (found.length === k) break;
+    }
+    return found;
   }
 }

@@ -47,6 +47,9 @@ async function start(): Promise<void> {
     });
     env.FRESHCHAT_API_URL = sandbox.apiUrl;
     env.FRESHCHAT_WEBHOOK_PUBLIC_KEY = sandbox.publicKeyOneLine;
+    // The sandbox's help center is the sample settings' freshdesk knowledge source.
+    env.FRESHDESK_API_URL ??= sandbox.baseUrl;
+    env.FRESHDESK_API_KEY ??= sandbox.freshdeskApiKey;
     stops.push(sandbox.close);
     lines.push(`Freshchat sandbox: ${sandbox.baseUrl}   (chat as a customer and watch the agent side there; API ${sandbox.apiUrl})`);
   }

@@ -2,11 +2,15 @@ import { Runtime } from '@temporalio/worker';
 import { activityHistogramBuckets } from '../activities/activity-metrics.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { hostPort } from '../config/env.js';
-import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup } from '../config/startup.js';
+import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup, type WorkerStartup } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { PinoSdkLogger } from '../lib/sdk-logger.js';
 import { connectWorker, ensureSearchAttributes } from '../lib/temporal.js';
-import { openStore } from '../store/store.js';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { ensureKnowledgeSyncSchedule, startKnowledgeSyncIfNeverSynced } from '../knowledge/sync-schedule.js';
+import type { Logger } from '../lib/logger.js';
+import { openStore, type Store } from '../store/store.js';
 import { createConversationWorker } from './create-worker.js';
 
 /** `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account in the environment. */
@@ -52,12 +56,30 @@ export async function runWorker(): Promise<void> {
     uiUrl: startup.env.TEMPORAL_UI_URL,
     contactIdSecret: startup.contactIdSecret,
     store,
+    knowledgeEnv: { FRESHDESK_API_URL: startup.env.FRESHDESK_API_URL, FRESHDESK_API_KEY: startup.env.FRESHDESK_API_KEY },
     logger,
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');
-  await worker.run();
+  const running = worker.run();
+  await keepKnowledgeInSync(connection, namespace, startup, store, logger);
+  await running;
   await connection.close();
   await store.close();
+}
+
+/**
+ * The knowledge-sync schedule, and a first sync when nothing was ever synced. A Temporal that
+ * refuses schedules (permissions) is logged, not fatal: `npm run knowledge-sync` still works.
+ */
+async function keepKnowledgeInSync(connection: NativeConnection, namespace: string, startup: WorkerStartup, store: Store, logger: Logger): Promise<void> {
+  const client = new Client({ connection, namespace });
+  const taskQueue = startup.env.TEMPORAL_TASK_QUEUE;
+  try {
+    await ensureKnowledgeSyncSchedule(client, taskQueue, startup.settings.knowledge.syncIntervalMinutes, logger);
+    await startKnowledgeSyncIfNeverSynced(client, store, taskQueue, logger);
+  } catch (error) {
+    logger.error({ error: (error as Error).message }, 'could not schedule the knowledge sync: run npm run knowledge-sync, and see npm run doctor');
+  }
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

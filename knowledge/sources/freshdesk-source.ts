@@ -47,6 +47,7 @@ export function freshdeskSource(options: FreshdeskSourceOptions): KnowledgeSourc
   const perPage = options.perPage ?? 100;
 
   async function get<T>(url: string, signal: AbortSignal): Promise<{ body: T; next?: string }> {
+    if (!options.accountUrl || !options.apiKey) throw new KnowledgeSourceError('FRESHDESK_API_URL and FRESHDESK_API_KEY must be set for a freshdesk knowledge source', false);
     for (let waits = 0; ; waits++) {
       let res: Response;
       try {

@@ -1,4 +1,4 @@
-/** Knowledge for tests of the providers without a store: the settings' sources, chunked and indexed in memory. */
+/** Knowledge for tests of the providers without a store or a network: the settings' local sources (Q&A files, folders), chunked and indexed in memory. */
 import { latestCustomerMessages } from '../../ai/faq-provider.js';
 import type { AiTurnInput, TranscriptEntry } from '../../ai/provider.js';
 import { KnowledgeIndex } from '../../knowledge/knowledge-index.js';
@@ -8,7 +8,8 @@ import { knowledgeSourcesOf, type AssistantSettings } from '../../settings/schem
 
 export async function knowledgeIndexOf(settings: AssistantSettings): Promise<KnowledgeIndex> {
   const chunks = [];
-  for (const source of createKnowledgeSources(knowledgeSourcesOf(settings), {}, settings.messages.defaultLanguage)) {
+  const local = knowledgeSourcesOf(settings).filter((s) => s.type === 'yaml' || s.type === 'files');
+  for (const source of createKnowledgeSources(local, {}, settings.messages.defaultLanguage)) {
     for await (const article of source.articles(new AbortController().signal)) chunks.push(...chunkArticle(article, source.name));
   }
   return new KnowledgeIndex(chunks);

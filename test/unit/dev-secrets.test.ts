@@ -53,7 +53,13 @@ describe('development secrets of `npm start`', () => {
   });
 
   describe('applyDevSecrets', () => {
-    const workerSettings = { FRESHCHAT_API_URL: 'https://acme.freshchat.com/v2', FRESHCHAT_API_TOKEN: 'token', FRESHCHAT_AI_AGENT_EMAIL: 'ai@acme.com' };
+    const workerSettings = {
+      FRESHCHAT_API_URL: 'https://acme.freshchat.com/v2',
+      FRESHCHAT_API_TOKEN: 'token',
+      FRESHCHAT_AI_AGENT_EMAIL: 'ai@acme.com',
+      FRESHDESK_API_URL: 'https://acme.freshdesk.com',
+      FRESHDESK_API_KEY: 'freshdesk-key',
+    };
 
     it('generates the encryption key and the contact id secret beside it, says so, and the worker accepts them', async () => {
       const env: Env = { CONTACT_ID_SECRET: '' }; // as a .env copied from .env.example leaves it

@@ -32,6 +32,9 @@ describe('start-up settings', () => {
     FRESHCHAT_AI_AGENT_EMAIL: 'ai@acme.com',
     PAYLOAD_ENCRYPTION_KEYS: key,
     CONTACT_ID_SECRET: contactIdSecret,
+    // The example settings sync a freshdesk knowledge source.
+    FRESHDESK_API_URL: 'https://acme.freshdesk.com',
+    FRESHDESK_API_KEY: 'freshdesk-key',
   };
 
   it('accepts a complete production environment with the example settings file', () => {
