@@ -14,6 +14,9 @@ import { conversationTaskQueueDefault, conversationWorkflowType } from '../workf
 import { workerProbeWorkflowType } from '../workflows/worker-probe.js';
 import { searchAttributeDefinitions, searchAttributes } from '../workflows/search-attributes.js';
 import { defaultSqlitePath, openStore } from '../store/store.js';
+import { sourceStatuses } from '../knowledge/knowledge-store.js';
+import { createKnowledgeSources, type KnowledgeSource } from '../knowledge/sources/index.js';
+import { knowledgeSourcesOf } from '../settings/schema.js';
 import { existsSync } from 'node:fs';
 
 /**
@@ -399,6 +402,40 @@ export function createDoctor(env: Env = process.env): Doctor {
       },
     },
     {
+      name: 'knowledge sources',
+      timeoutMs: 30_000,
+      async run() {
+        if (!worker.ok) throw new NotChecked('the worker settings are invalid', 'fix the worker settings (above) first');
+        const settings = worker.value.settings;
+        const sources = createKnowledgeSources(knowledgeSourcesOf(settings), worker.value.env, settings.messages.defaultLanguage);
+        // A SQLite file that does not exist is the session-store check's finding: opening it here would create it.
+        const env = worker.value.env;
+        const store = env.DATABASE_URL || existsSync(env.SQLITE_PATH) ? openStore(env) : undefined;
+        try {
+          const synced = new Map((store ? await sourceStatuses(store.db).catch(() => []) : []).map((row) => [row.source, row]));
+          const staleMs = 3 * settings.knowledge.syncIntervalMinutes * 60_000;
+          const lines: string[] = [];
+          let failed = 0;
+          for (const source of sources) {
+            const row = synced.get(source.name);
+            const reached = await firstArticleOf(source);
+            const last = row?.last_synced_at ? Date.parse(row.last_synced_at) : undefined;
+            const problem = reached !== true ? `cannot be read: ${reached}` : last === undefined ? 'never synced' : Date.now() - last > staleMs ? `not synced for ${Math.round((Date.now() - last) / 60_000)} minutes (three intervals)` : undefined;
+            if (problem) failed++;
+            const figures = row ? `${row.article_count} articles, ${row.last_synced_at ? `synced ${row.last_synced_at}` : 'never synced'}${row.last_error ? `, last error: ${row.last_error}` : ''}` : 'nothing synced';
+            lines.push(`${problem ? '✖' : '✔'} ${source.name} (${source.type}): ${figures}${problem ? ` — ${problem}` : ''}`);
+          }
+          return {
+            ok: failed === 0,
+            detail: `${plural(sources.length, 'source')}${failed ? `, ${failed} failing` : ''}:\n${lines.join('\n')}`,
+            fix: 'a source that cannot be read: check its URL, FRESHDESK_API_URL and FRESHDESK_API_KEY; never or not lately synced: is a worker running? npm run knowledge-sync syncs now and shows what fails',
+          };
+        } finally {
+          await store?.close();
+        }
+      },
+    },
+    {
       name: 'conversations with a Freshchat failure',
       async run() {
         const t = await temporalOrSkip();
@@ -442,6 +479,16 @@ export function createDoctor(env: Env = process.env): Doctor {
       await t?.client.connection.close().catch(() => undefined);
     },
   };
+}
+
+/** true when the source yields an article, else why not (reading one article is enough to know it answers). */
+async function firstArticleOf(source: KnowledgeSource): Promise<true | string> {
+  try {
+    for await (const _article of source.articles(AbortSignal.timeout(10_000))) return true;
+    return 'it has no articles';
+  } catch (error) {
+    return errorMessage(error);
+  }
 }
 
 function freshchatFailure(error: unknown, apiUrl: string): CheckResult {

@@ -705,7 +705,7 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
           child.once('close', (code) => resolve({ code, stdout: out }));
         });
-        expect(doctor.stdout, doctor.stdout).to.include('All 11 checks passed.');
+        expect(doctor.stdout, doctor.stdout).to.include('All 12 checks passed.');
         expect(doctor.code).to.equal(0);
         expect(doctor.stdout).not.to.include(setting.split(':')[1]!);
       } finally {

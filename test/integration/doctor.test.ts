@@ -32,6 +32,7 @@ const checkNames = [
   'worker polling the task queue',
   'AI provider',
   'session store',
+  'knowledge sources',
   'conversations with a Freshchat failure',
 ];
 
@@ -129,7 +130,8 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     const failed = [...run.checks.values()].filter((c) => !c.ok).map((c) => c.text);
     expect(failed, run.stdout).to.deep.equal([]);
     expect(run.code, run.stdout).to.equal(0);
-    expect(run.stdout).to.include('All 11 checks passed.');
+    expect(run.stdout).to.include('All 12 checks passed.');
+    expect(check(run, 'knowledge sources').text).to.include('✔ faq (yaml): 16 articles, synced');
     expect(check(run, 'session store').text).to.include('sqlite at').and.include('migrations current');
     expect(check(run, 'Freshchat API (token and base URL)').text).to.include(system.sandbox.apiUrl);
     expect(check(run, 'AI agent seat').text).to.include(system.sandbox.aiAgentId);
