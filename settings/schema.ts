@@ -71,6 +71,8 @@ export const KnowledgeSourceSchema = z.discriminatedUnion('type', [
     name: sourceName,
     categoryIds: z.array(freshdeskId).optional(),
     folderIds: z.array(freshdeskId).optional(),
+    /** Translations to sync besides the primary language (a multilingual help center): ISO 639-1 codes. */
+    languages: z.array(z.string().regex(languageKey, { error: 'must be an ISO 639-1 language code such as de' })).optional(),
   }),
   /** The pages a public help center lists in its sitemap.xml, as its robots.txt allows. */
   z.strictObject({ type: z.literal('sitemap'), name: sourceName, url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of a sitemap.xml' }) }),

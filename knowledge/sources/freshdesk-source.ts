@@ -17,7 +17,10 @@ export interface FreshdeskSourceOptions {
   apiKey: string;
   categoryIds?: string[];
   folderIds?: string[];
+  /** The primary language of the help center. */
   language: string;
+  /** Translations also synced, read from `…/articles/{language}`. */
+  translations?: string[];
   /** Requests per page: Freshdesk allows up to 100. */
   perPage?: number;
   timeoutMs?: number;
@@ -111,16 +114,20 @@ export function freshdeskSource(options: FreshdeskSourceOptions): KnowledgeSourc
     async *articles(signal): AsyncIterable<SourceArticle> {
       for (const folder of await folders(signal)) {
         if (!customerVisible.has(Number(folder.visibility ?? 1))) continue;
-        for await (const article of paged<FreshdeskArticle>(`/solutions/folders/${folder.id}/articles`, signal)) {
-          if (article.status !== 2) continue;
-          yield {
-            externalId: String(article.id),
-            title: article.title,
-            url: `${portal}/support/solutions/articles/${article.id}`,
-            language: options.language,
-            updatedAt: article.updated_at,
-            body: article.description ? htmlToText(article.description) : (article.description_text ?? ''),
-          };
+        for (const language of [undefined, ...(options.translations ?? [])]) {
+          const listing = `/solutions/folders/${folder.id}/articles${language ? `/${language}` : ''}`;
+          for await (const article of paged<FreshdeskArticle>(listing, signal)) {
+            if (article.status !== 2) continue;
+            yield {
+              // A translation shares its article's id in Freshdesk: the language keeps them apart.
+              externalId: language ? `${article.id}/${language}` : String(article.id),
+              title: article.title,
+              url: `${portal}/support/solutions/articles/${article.id}`,
+              language: language ?? options.language,
+              updatedAt: article.updated_at,
+              body: article.description ? htmlToText(article.description) : (article.description_text ?? ''),
+            };
+          }
         }
       }
     },

@@ -30,6 +30,7 @@ export function createKnowledgeSources(sources: NamedKnowledgeSource[], env: Kno
           categoryIds: source.categoryIds,
           folderIds: source.folderIds,
           language: defaultLanguage,
+          translations: source.languages,
         });
       case 'sitemap':
         return sitemapSource(source.name, source.url, defaultLanguage);

@@ -167,6 +167,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         uiUrl: server.uiUrl,
         contactIdSecret: testContactIdSecret,
         store,
+        // The sandbox's help center, for settings that name a freshdesk knowledge source.
+        knowledgeEnv: { FRESHDESK_API_URL: sandbox.baseUrl, FRESHDESK_API_KEY: sandbox.freshdeskApiKey },
         logger: createLogger('worker', capturedLogs),
         workflowBundle: server.bundle,
       });
