@@ -10,6 +10,8 @@ import type { Logger } from '../lib/logger.js';
 import { KnowledgeSourceError, createKnowledgeSources, type KnowledgeSourceEnv } from '../knowledge/sources/index.js';
 import { syncSource, type SourceSyncResult, type SyncProgress } from '../knowledge/sync.js';
 import type { KnowledgeLibrary } from '../knowledge/knowledge-library.js';
+import { embedMissingChunks, EmbeddingsError } from '../knowledge/embeddings.js';
+import { loadChunks } from '../knowledge/knowledge-store.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
 import type { SettingsSource } from '../settings/settings-source.js';
 import type { Store } from '../store/store.js';
@@ -52,11 +54,13 @@ export function createKnowledgeActivities(deps: KnowledgeActivityDeps) {
             context.heartbeat(progress);
           },
         });
-        deps.logger.info({ ...result }, 'knowledge source synced');
+        const embeddings = deps.library.embeddings;
+        const embedded = embeddings ? await embedMissingChunks(deps.store.db, embeddings, await loadChunks(deps.store.db, source.name), context.cancellationSignal) : 0;
+        deps.logger.info({ ...result, embedded }, 'knowledge source synced');
         await deps.library.reload();
         return result;
       } catch (error) {
-        if (error instanceof KnowledgeSourceError) {
+        if (error instanceof KnowledgeSourceError || error instanceof EmbeddingsError) {
           deps.logger.warn({ source: name, error: error.message }, 'knowledge source sync failed');
           throw ApplicationFailure.create({ message: error.message, type: 'KNOWLEDGE_SOURCE', nonRetryable: !error.retryable, nextRetryDelay: error.retryAfterMs });
         }

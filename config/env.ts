@@ -61,6 +61,10 @@ const WorkerSchema = z.object({
   // A freshdesk knowledge source's account and key (checked against the settings file in config/startup.ts).
   FRESHDESK_API_URL: z.string().trim().optional(),
   FRESHDESK_API_KEY: z.string().trim().optional(),
+  // Hybrid retrieval: an OpenAI-compatible /embeddings endpoint (defaults: the OPENAI_* endpoint and key).
+  EMBEDDINGS_MODEL: z.string().trim().optional(),
+  EMBEDDINGS_BASE_URL: z.string().trim().optional(),
+  EMBEDDINGS_API_KEY: z.string().trim().optional(),
   // The HMAC key of contact ids: required in production, a development fallback otherwise (config/startup.ts).
   CONTACT_ID_SECRET: z.string().trim().optional(),
   // The SDK's Prometheus exporter (runtime and product metrics): off unless a port is given.
@@ -101,6 +105,11 @@ export function loadWorkerEnv(env: Env = process.env): WorkerEnv {
         if (!value[name]) problems.push(`${name} is required when AI_PROVIDER=openai`);
       }
       if (value.OPENAI_BASE_URL && !URL.canParse(value.OPENAI_BASE_URL)) problems.push('OPENAI_BASE_URL must be a URL');
+    }
+    if (value.EMBEDDINGS_MODEL) {
+      const baseUrl = value.EMBEDDINGS_BASE_URL ?? value.OPENAI_BASE_URL;
+      if (!baseUrl || !URL.canParse(baseUrl)) problems.push('EMBEDDINGS_BASE_URL (or OPENAI_BASE_URL) must be a URL when EMBEDDINGS_MODEL is set');
+      if (!(value.EMBEDDINGS_API_KEY ?? value.OPENAI_API_KEY)) problems.push('EMBEDDINGS_API_KEY (or OPENAI_API_KEY) is required when EMBEDDINGS_MODEL is set');
     }
     checkEncryption(value, problems);
     checkContactIdSecret(value, problems);

@@ -6,6 +6,7 @@ import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-sig
 import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
 import { knowledgeSourceEnvProblems } from '../knowledge/sources/index.js';
+import type { EmbeddingsConfig } from '../knowledge/embeddings.js';
 import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_ID_SECRET } from './contact-id-secret.js';
 import { ConfigError, loadApiEnv, loadWorkerEnv, type ApiEnv, type Env, type WorkerEnv } from './env.js';
 import type { KeyObject } from 'node:crypto';
@@ -33,6 +34,8 @@ export interface WorkerStartup {
   contactIdSecret: string;
   /** Settings left unset that have a development fallback: the process logs each as a warning. */
   warnings: StartupWarning[];
+  /** Hybrid retrieval's embeddings endpoint, when EMBEDDINGS_MODEL is set. */
+  embeddings?: EmbeddingsConfig;
 }
 
 export interface StartupWarning {
@@ -69,7 +72,10 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
   }
   // A freshdesk source without its account fails its syncs (doctor and the logs say so); the other sources and the AI go on.
   for (const problem of knowledgeSourceEnvProblems(knowledgeSourcesOf(settings), env)) warnings.push({ setting: 'FRESHDESK_API_URL', message: problem });
-  return { env, settings, settingsPath, encryptionKeys, aiProvider, contactIdSecret, warnings };
+  const embeddings = env.EMBEDDINGS_MODEL
+    ? { model: env.EMBEDDINGS_MODEL, baseUrl: (env.EMBEDDINGS_BASE_URL ?? env.OPENAI_BASE_URL)!, apiKey: (env.EMBEDDINGS_API_KEY ?? env.OPENAI_API_KEY)! }
+    : undefined;
+  return { env, settings, settingsPath, encryptionKeys, aiProvider, contactIdSecret, warnings, embeddings };
 }
 
 export function loadApiStartup(raw: Env = process.env): ApiStartup {

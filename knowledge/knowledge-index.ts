@@ -1,17 +1,28 @@
 /**
  * Retrieval: BM25 (minisearch's BM25+) over the chunks, titles weighted three times over
- * text, with the same words and terms as the customer's (./search-terms.ts). Built in memory
- * from the store's chunks; rebuilt when a sync changed them.
+ * text, with the same words and terms as the customer's (./search-terms.ts); with embeddings
+ * (EMBEDDINGS_MODEL), hybrid: the BM25 ranking and the cosine ranking fused by reciprocal
+ * rank. Built in memory from the store's chunks; rebuilt when a sync changed them.
  */
 import MiniSearch from 'minisearch';
+import { dot } from './embeddings.js';
 import { searchTerm, wordsOf } from './search-terms.js';
 import type { KnowledgeChunk, RetrievedChunk } from './types.js';
+
+/** Each ranking contributes 1 / (rrfK + rank): the usual constant, which keeps one ranking's top from drowning the other. */
+const rrfK = 60;
+/** How deep each ranking is read before fusing. */
+const fusionDepth = 50;
 
 export class KnowledgeIndex {
   private readonly index: MiniSearch<KnowledgeChunk>;
   private readonly chunks: Map<string, KnowledgeChunk>;
 
-  constructor(chunks: KnowledgeChunk[]) {
+  /** `vectors`: unit-length embeddings by chunk id (hybrid retrieval); chunks without one rank by BM25 only. */
+  constructor(
+    chunks: KnowledgeChunk[],
+    private readonly vectors: Map<string, Float32Array> = new Map(),
+  ) {
     this.chunks = new Map(chunks.map((c) => [c.id, c]));
     this.index = new MiniSearch<KnowledgeChunk>({
       fields: ['title', 'text'],
@@ -34,18 +45,42 @@ export class KnowledgeIndex {
     return this.chunks.size;
   }
 
-  /** The `k` best chunks for `text`, best first; a section two sources publish alike (the help center and its website) counts once. */
-  search(text: string, k: number): RetrievedChunk[] {
+  get embedded(): number {
+    return this.vectors.size;
+  }
+
+  /**
+   * The `k` best chunks for `text`, best first; a section two sources publish alike (the help
+   * center and its website) counts once. With `queryVector` the order is the fused one; `score`
+   * stays the BM25 score (0 for a chunk only the embeddings found), which is what the `faq`
+   * provider's threshold is tuned on.
+   */
+  search(text: string, k: number, queryVector?: Float32Array): RetrievedChunk[] {
     if (!text.trim() || this.size === 0) return [];
+    const lexical = this.index.search(text);
+    const bm25 = new Map(lexical.map((hit) => [String(hit.id), hit.score]));
+    const order = queryVector && this.vectors.size > 0 ? this.fused(lexical.slice(0, fusionDepth).map((h) => String(h.id)), queryVector) : lexical.map((h) => String(h.id));
     const found: RetrievedChunk[] = [];
     const texts = new Set<string>();
-    for (const hit of this.index.search(text)) {
-      const chunk = this.chunks.get(String(hit.id))!;
+    for (const id of order) {
+      const chunk = this.chunks.get(id)!;
       if (texts.has(chunk.text)) continue;
       texts.add(chunk.text);
-      found.push({ ...chunk, score: hit.score });
+      found.push({ ...chunk, score: bm25.get(id) ?? 0 });
       if (found.length === k) break;
     }
     return found;
+  }
+
+  /** Reciprocal-rank fusion of the BM25 ranking and the cosine ranking (a brute-force scan: exact, and fast enough at help-center sizes). */
+  private fused(lexical: string[], queryVector: Float32Array): string[] {
+    const semantic = [...this.vectors.entries()]
+      .map(([id, vector]) => ({ id, similarity: dot(vector, queryVector) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, fusionDepth)
+      .map((s) => s.id);
+    const fusedScore = new Map<string, number>();
+    for (const ranking of [lexical, semantic]) ranking.forEach((id, rank) => fusedScore.set(id, (fusedScore.get(id) ?? 0) + 1 / (rrfK + rank + 1)));
+    return [...fusedScore.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
   }
 }

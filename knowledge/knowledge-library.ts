@@ -4,6 +4,7 @@
  * worker of a cluster follows the store), and the citations of what an answer used.
  */
 import type { Store } from '../store/store.js';
+import { embeddingHashOf, loadEmbeddings, type EmbeddingsClient } from './embeddings.js';
 import { knowledgeVersion, loadChunks } from './knowledge-store.js';
 import { KnowledgeIndex } from './knowledge-index.js';
 import type { Citation, RetrievedChunk } from './types.js';
@@ -16,7 +17,11 @@ export class KnowledgeLibrary {
   private checkedAt = 0;
   private refreshing?: Promise<void>;
 
-  constructor(private readonly store: Store) {}
+  /** `embeddings`: hybrid retrieval (EMBEDDINGS_MODEL); absent: BM25 alone. */
+  constructor(
+    private readonly store: Store,
+    readonly embeddings?: EmbeddingsClient,
+  ) {}
 
   /** The index as the store has it now; a store that is down keeps the last index. */
   async current(): Promise<KnowledgeIndex> {
@@ -28,7 +33,19 @@ export class KnowledgeLibrary {
   }
 
   async retrieve(text: string, k: number): Promise<RetrievedChunk[]> {
-    return (await this.current()).search(text, k);
+    const index = await this.current();
+    return index.search(text, k, index.embedded > 0 ? await this.queryVector(text) : undefined);
+  }
+
+  /** The customer's words embedded; an embeddings endpoint that fails leaves the turn to BM25 alone. */
+  private async queryVector(text: string): Promise<Float32Array | undefined> {
+    if (!this.embeddings || !text.trim()) return undefined;
+    try {
+      const [vector] = await this.embeddings.embed([text], AbortSignal.timeout(5_000));
+      return vector;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Reloads now (after this worker ran a sync). */
@@ -43,7 +60,16 @@ export class KnowledgeLibrary {
       const version = await knowledgeVersion(this.store.db);
       this.checkedAt = Date.now();
       if (version === this.version) return;
-      this.index = new KnowledgeIndex(await loadChunks(this.store.db));
+      const chunks = await loadChunks(this.store.db);
+      const vectors = new Map<string, Float32Array>();
+      if (this.embeddings) {
+        const byHash = await loadEmbeddings(this.store.db, this.embeddings.model);
+        for (const chunk of chunks) {
+          const vector = byHash.get(embeddingHashOf(chunk));
+          if (vector) vectors.set(chunk.id, vector);
+        }
+      }
+      this.index = new KnowledgeIndex(chunks, vectors);
       this.version = version;
     } catch {
       this.checkedAt = Date.now();

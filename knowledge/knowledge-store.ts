@@ -86,17 +86,20 @@ export async function sourceStatuses(db: Db) {
   return db.selectFrom('knowledge_sources').selectAll().orderBy('source').execute();
 }
 
-/** Changes whenever any sync writes: the retrieval index reloads when it does. */
+/** Changes whenever any sync writes (and when embeddings were added): the retrieval index reloads when it does. */
 export async function knowledgeVersion(db: Db): Promise<string> {
   const row = await db
     .selectFrom('knowledge_sources')
     .select((eb) => [eb.fn.max('last_attempt_at').as('at'), eb.fn.sum<number | string | null>('chunk_count').as('chunks')])
     .executeTakeFirst();
-  return `${row?.at ?? ''}:${row?.chunks ?? 0}`;
+  const embedded = await db.selectFrom('knowledge_embeddings').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+  return `${row?.at ?? ''}:${row?.chunks ?? 0}:${embedded?.n ?? 0}`;
 }
 
-export async function loadChunks(db: Db): Promise<KnowledgeChunk[]> {
-  const rows = await db.selectFrom('knowledge_chunks').selectAll().orderBy('article_id').orderBy('ordinal').execute();
+export async function loadChunks(db: Db, source?: string): Promise<KnowledgeChunk[]> {
+  let query = db.selectFrom('knowledge_chunks').selectAll();
+  if (source) query = query.where('source', '=', source);
+  const rows = await query.orderBy('article_id').orderBy('ordinal').execute();
   return rows.map((r) => ({
     id: r.chunk_id,
     articleId: r.article_id,

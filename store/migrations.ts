@@ -99,6 +99,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('knowledge_articles').execute();
     },
   },
+  '2026-12-01-003-knowledge-embeddings': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('knowledge_embeddings')
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('vector', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('knowledge_embeddings_pkey', ['content_hash', 'model'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('knowledge_embeddings').execute();
+    },
+  },
 };
 
 export const storeMigrations: MigrationProvider = {

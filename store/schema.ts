@@ -98,8 +98,17 @@ export interface KnowledgeSourcesTable {
   last_error: string | null;
 }
 
+/** Embeddings of chunks, cached by their content (title and text) and model: a sync embeds only what is new. */
+export interface KnowledgeEmbeddingsTable {
+  content_hash: string;
+  model: string;
+  /** JSON array of numbers. */
+  vector: string;
+}
+
 /** Later issues add their tables here. */
 export interface StoreSchema {
+  knowledge_embeddings: KnowledgeEmbeddingsTable;
   sessions: SessionsTable;
   session_runs: SessionRunsTable;
   knowledge_articles: KnowledgeArticlesTable;

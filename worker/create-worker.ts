@@ -8,6 +8,7 @@ import { createFreshchatActivities } from '../activities/freshchat-activities.js
 import { createSessionStoreActivities } from '../activities/session-store-activities.js';
 import { createKnowledgeActivities } from '../activities/knowledge-activities.js';
 import { KnowledgeLibrary } from '../knowledge/knowledge-library.js';
+import { EmbeddingsClient, type EmbeddingsConfig } from '../knowledge/embeddings.js';
 import type { KnowledgeSourceEnv } from '../knowledge/sources/index.js';
 import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
 import type { AiProvider } from '../ai/provider.js';
@@ -38,6 +39,8 @@ export interface ConversationWorkerOptions {
   store: Store;
   /** FRESHDESK_API_URL and FRESHDESK_API_KEY, for a freshdesk knowledge source. */
   knowledgeEnv?: KnowledgeSourceEnv;
+  /** EMBEDDINGS_*: hybrid retrieval; absent, BM25 alone. */
+  embeddings?: EmbeddingsConfig;
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
@@ -49,7 +52,7 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', impo
 export async function createConversationWorker(options: ConversationWorkerOptions): Promise<Worker> {
   const client = new FreshchatClient({ apiUrl: options.freshchat.apiUrl, apiToken: options.freshchat.apiToken });
   const settings = new SettingsSource(options.settings, options.settingsPath, options.logger);
-  const library = new KnowledgeLibrary(options.store);
+  const library = new KnowledgeLibrary(options.store, options.embeddings ? new EmbeddingsClient(options.embeddings) : undefined);
   const retrieve = (text: string, k: number) => library.retrieve(text, k);
   const freshchatActivities = createFreshchatActivities({
     client,

@@ -57,6 +57,7 @@ export async function runWorker(): Promise<void> {
     contactIdSecret: startup.contactIdSecret,
     store,
     knowledgeEnv: { FRESHDESK_API_URL: startup.env.FRESHDESK_API_URL, FRESHDESK_API_KEY: startup.env.FRESHDESK_API_KEY },
+    embeddings: startup.embeddings,
     logger,
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');

@@ -22,6 +22,7 @@ import { loadAssistantSettings, type AssistantSettings } from '../../settings/as
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
 import type { Store } from '../../store/store.js';
+import type { EmbeddingsConfig } from '../../knowledge/embeddings.js';
 import { knowledgeSyncWorkflow, knowledgeSyncWorkflowId } from '../../workflows/knowledge-sync-workflow.js';
 import { capturedLogs } from './log-capture.js';
 import { openTestStore, type TestStore } from './stores.js';
@@ -53,6 +54,8 @@ export interface SystemOptions {
   opsAuthToken?: string;
   /** The session store (default: a fresh SQLite file); closed by the system when it made it. */
   store?: TestStore;
+  /** Hybrid retrieval against this embeddings endpoint. */
+  embeddings?: EmbeddingsConfig;
 }
 
 /** Writes a settings file with test-friendly durations (seconds, not minutes). */
@@ -169,6 +172,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         store,
         // The sandbox's help center, for settings that name a freshdesk knowledge source.
         knowledgeEnv: { FRESHDESK_API_URL: sandbox.baseUrl, FRESHDESK_API_KEY: sandbox.freshdeskApiKey },
+        embeddings: options.embeddings,
         logger: createLogger('worker', capturedLogs),
         workflowBundle: server.bundle,
       });

@@ -153,7 +153,7 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     writeFileSync(empty, '');
     const behind = check(await runDoctor({ SQLITE_PATH: empty }), 'session store');
     expect(behind.ok).to.equal(false);
-    expect(behind.text).to.include('2 migrations not applied (2026-12-01-001-sessions, 2026-12-01-002-knowledge)').and.include('migrate the store at start-up');
+    expect(behind.text).to.include('3 migrations not applied (2026-12-01-001-sessions, 2026-12-01-002-knowledge, 2026-12-01-003-knowledge-embeddings)').and.include('migrate the store at start-up');
   });
 
   it('flags a wrong Freshchat token with the token advice and exits 1', async () => {
