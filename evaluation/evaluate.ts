@@ -58,7 +58,8 @@ export async function syncSandboxHelpCenter(signal: AbortSignal = new AbortContr
 
 /** `help-center:5000100001` → `5000100001`: the labels name Freshdesk ids. */
 export function freshdeskIdOf(articleId: string): string {
-  return articleId.slice(articleId.indexOf(':') + 1);
+  // A translation's id carries its language ("5000200001/de"): the labels name the article.
+  return articleId.slice(articleId.indexOf(':') + 1).split('/')[0]!;
 }
 
 /** Articles in the order retrieval ranks them: each at the rank of its best chunk. */
