@@ -9,10 +9,15 @@ import { dot } from './embeddings.js';
 import { searchTerm, wordsOf } from './search-terms.js';
 import type { KnowledgeChunk, RetrievedChunk } from './types.js';
 
-/** Each ranking contributes 1 / (rrfK + rank): the usual constant, which keeps one ranking's top from drowning the other. */
-const rrfK = 60;
-/** How deep each ranking is read before fusing. */
-const fusionDepth = 50;
+/**
+ * Each ranking contributes 1 / (rrfK + rank), read to fusionDepth. The usual constant (60)
+ * rewards consensus so much that any chunk in both top-50s beats the best chunk of one
+ * ranking; a turn needs the top of either (a paraphrase BM25 misses, a product code the
+ * embeddings blur), so the lists are short and the constant small: a chunk in both lists
+ * beats one list's best only when it ranks in the top 6 of both.
+ */
+const rrfK = 5;
+const fusionDepth = 20;
 
 export class KnowledgeIndex {
   private readonly index: MiniSearch<KnowledgeChunk>;
