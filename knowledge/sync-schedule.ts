@@ -4,7 +4,7 @@
  * updated, when a worker starts), and a worker that finds nothing synced yet starts one run
  * at once. The Web UI lists the schedule and every run, each source's activity with its progress.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { knowledgeSyncWorkflowId, knowledgeSyncWorkflowType } from '../workflows/knowledge-sync-workflow.js';
@@ -32,16 +32,16 @@ export async function ensureKnowledgeSyncSchedule(client: Client, taskQueue: str
   }
 }
 
-/** Starts a sync now when no source has ever synced into this store (a new installation). */
-export async function startKnowledgeSyncIfNeverSynced(client: Client, store: Store, taskQueue: string, logger: Logger): Promise<boolean> {
+/** Starts a sync now when no source has ever synced into this store (a new installation); its handle, or undefined. */
+export async function startKnowledgeSyncIfNeverSynced(client: Client, store: Store, taskQueue: string, logger: Logger): Promise<WorkflowHandle | undefined> {
   await store.ready();
-  if ((await sourceStatuses(store.db)).some((s) => s.last_synced_at)) return false;
-  await client.workflow.start(knowledgeSyncWorkflowType, {
+  if ((await sourceStatuses(store.db)).some((s) => s.last_synced_at)) return undefined;
+  const handle = await client.workflow.start(knowledgeSyncWorkflowType, {
     taskQueue,
     workflowId: knowledgeSyncWorkflowId(taskQueue),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     args: [],
   });
   logger.info({ taskQueue }, 'knowledge never synced: sync started');
-  return true;
+  return handle;
 }

@@ -62,7 +62,10 @@ async function start(): Promise<void> {
   const opsUrl = opsCodecEndpoint(env).replace(/\/codec$/, '');
   lines.push(`Ops API: ${opsUrl}   dashboard: ${opsUrl}/dashboard   reports: /reports   metrics: /metrics   codec server: /codec   contacts: /contacts/<ct_…>/conversations`);
   lines.push(`Session store: ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : (env.SQLITE_PATH ?? defaultSqlitePath)}`);
-  const worker = runWorker();
+  let workerReady!: () => void;
+  const ready = new Promise<void>((resolve) => (workerReady = resolve));
+  const worker = runWorker({ onReady: workerReady });
+  await Promise.race([ready, worker]);
   lines.push(`Worker: task queue ${env.TEMPORAL_TASK_QUEUE ?? 'freshchat-ai'}, AI provider ${env.AI_PROVIDER ?? 'faq'}, routing ${env.FRESHCHAT_ROUTING_MODE ?? 'auto'}`);
   process.stdout.write(`\nFreshchat AI agent is running.\n${lines.map((l) => `  ${l}`).join('\n')}\n\nPress Ctrl+C to stop.\n\n`);
 

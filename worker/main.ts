@@ -13,8 +13,13 @@ import type { Logger } from '../lib/logger.js';
 import { openStore, type Store } from '../store/store.js';
 import { createConversationWorker } from './create-worker.js';
 
-/** `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account in the environment. */
-export async function runWorker(): Promise<void> {
+/**
+ * `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account
+ * in the environment. `onReady` is called once it polls and its knowledge is synced (a first
+ * sync, when nothing was ever synced, is waited for up to a minute): `npm start` says
+ * "running" only then, so the first chat already has the help center.
+ */
+export async function runWorker(options: { onReady?: () => void } = {}): Promise<void> {
   loadDotEnv();
   let startup;
   try {
@@ -62,7 +67,8 @@ export async function runWorker(): Promise<void> {
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');
   const running = worker.run();
-  await keepKnowledgeInSync(connection, namespace, startup, store, logger);
+  await Promise.race([keepKnowledgeInSync(connection, namespace, startup, store, logger), running]);
+  options.onReady?.();
   await running;
   await connection.close();
   await store.close();
@@ -77,7 +83,8 @@ async function keepKnowledgeInSync(connection: NativeConnection, namespace: stri
   const taskQueue = startup.env.TEMPORAL_TASK_QUEUE;
   try {
     await ensureKnowledgeSyncSchedule(client, taskQueue, startup.settings.knowledge.syncIntervalMinutes, logger);
-    await startKnowledgeSyncIfNeverSynced(client, store, taskQueue, logger);
+    const firstSync = await startKnowledgeSyncIfNeverSynced(client, store, taskQueue, logger);
+    await Promise.race([firstSync?.result(), new Promise((resolve) => setTimeout(resolve, 60_000))]);
   } catch (error) {
     logger.error({ error: (error as Error).message }, 'could not schedule the knowledge sync: run npm run knowledge-sync, and see npm run doctor');
   }

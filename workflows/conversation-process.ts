@@ -392,6 +392,7 @@ export class ConversationProcess {
       sentiment: outcome.decision.sentiment,
       confidence: outcome.decision.confidence,
       sources: outcome.sources,
+      citations: outcome.citations.length > 0 ? outcome.citations : undefined,
       model: outcome.model,
       latencyMs: outcome.latencyMs,
     };

@@ -42,8 +42,10 @@ export interface DecisionRecord {
   topic?: string;
   sentiment?: Sentiment;
   confidence?: number;
-  /** Knowledge-base entry ids (faq) or the model (openai) behind the answer. */
+  /** The knowledge article ids the answer used. */
   sources: string[];
+  /** Those articles by title and URL. */
+  citations?: Array<{ articleId: string; title: string; url?: string }>;
   model?: string;
   latencyMs?: number;
   outcome: 'posted' | 'dropped' | 'escalated' | 'resolved' | 'failed';

@@ -700,7 +700,8 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
         expect(statSync(localEnv).mode & 0o777).to.equal(0o600);
         expect(readFileSync(localEnv, 'utf8')).to.include('FRESHCHAT_WEBHOOK_PUBLIC_KEY=').and.include(`PAYLOAD_ENCRYPTION_KEYS="${setting}"`);
         const doctor = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-          const child = spawn(process.execPath, [join(repoRoot, 'dist', 'scripts', 'doctor.js')], { cwd, env: { PATH: env.PATH, HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+          // The settings file is the operator's own, not generated: the doctor is given the one npm start ran with.
+          const child = spawn(process.execPath, [join(repoRoot, 'dist', 'scripts', 'doctor.js')], { cwd, env: { PATH: env.PATH, HOME: cwd, ASSISTANT_SETTINGS: env.ASSISTANT_SETTINGS! }, stdio: ['ignore', 'pipe', 'pipe'] });
           let out = '';
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
           child.once('close', (code) => resolve({ code, stdout: out }));

@@ -156,6 +156,19 @@ describe('npm run doctor (a child process against a real Temporal server, sandbo
     expect(behind.text).to.include('3 migrations not applied (2026-12-01-001-sessions, 2026-12-01-002-knowledge, 2026-12-01-003-knowledge-embeddings)').and.include('migrate the store at start-up');
   });
 
+  it('flags a knowledge source that cannot be read, and one never synced, saying what to do', async () => {
+    const settingsPath = join(home, 'settings-with-sources.yaml');
+    const { parse, stringify } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    const settings = parse(readFileSync(system.settingsPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(settingsPath, stringify({ ...settings, knowledge: { sources: [{ type: 'sitemap', name: 'gone', url: 'http://127.0.0.1:1/sitemap.xml' }] } }));
+    const sources = check(await runDoctor({ ASSISTANT_SETTINGS: settingsPath }), 'knowledge sources');
+    expect(sources.ok).to.equal(false);
+    expect(sources.text).to.include('✔ faq (yaml): 16 articles');
+    expect(sources.text).to.match(/✖ gone \(sitemap\): nothing synced — cannot be read: .*127\.0\.0\.1/);
+    expect(sources.text).to.include('npm run knowledge-sync');
+  });
+
   it('flags a wrong Freshchat token with the token advice and exits 1', async () => {
     const run = await runDoctor({ FRESHCHAT_API_TOKEN: 'an-old-revoked-token' });
     expect(run.code).to.equal(1);

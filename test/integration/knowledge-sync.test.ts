@@ -134,10 +134,31 @@ describe('knowledge sync (real workflow on a real server; the sandbox as Freshde
     const [decision] = await workflowDecisions(system, conversationId);
     expect(decision!.sources).to.have.length(1);
     expect(decision!.sources[0]).to.match(/^(help-center|website):/);
+    expect(decision!.citations).to.have.length(1);
+    expect(decision!.citations![0]).to.deep.include({ articleId: decision!.sources[0] });
+    expect(decision!.citations![0]!.title).to.match(/Packstation/i);
+    expect(decision!.citations![0]!.url).to.match(/\/support\/solutions\/articles\/\d+$/);
 
     await customerSays(sandbox, conversationId, 'I want to talk to a human');
     const [note] = await eventually(async () => (await privateNotes(sandbox, conversationId)).length > 0 && privateNotes(sandbox, conversationId), 'the handoff note');
     expect(textOf(note!)).to.match(/Sources: .*Packstation.* <http:\/\/127\.0\.0\.1:\d+\/support\/solutions\/articles\/\d+/i);
+  });
+
+  it('with knowledge.linkBestArticle the reply ends with the link of the article it used', async () => {
+    const { sandbox, settings } = system;
+    const path = system.settingsPath;
+    writeSettingsWithEverySource();
+    const { parse } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    const current = parse(readFileSync(path, 'utf8')) as typeof settings;
+    writeFileSync(path, stringify({ ...current, knowledge: { ...current.knowledge, linkBestArticle: true } }));
+    try {
+      const conversationId = await startConversation(sandbox, 'Can my parcel go to a Packstation?');
+      const [reply] = await eventually(async () => (await aiReplies(sandbox, conversationId)).length > 0 && aiReplies(sandbox, conversationId), 'the AI reply');
+      expect(textOf(reply!)).to.match(/\n\n.*Packstation.*: http:\/\/127\.0\.0\.1:\d+\/support\/solutions\/articles\/\d+$/i);
+    } finally {
+      writeSettingsWithEverySource();
+    }
   });
 
   it('runs on a Temporal Schedule whose interval follows the settings, and syncs at start-up only when nothing was ever synced', async () => {
@@ -149,7 +170,7 @@ describe('knowledge sync (real workflow on a real server; the sandbox as Freshde
     const described = await handle.describe();
     expect(described.spec.intervals?.map((i) => i.every)).to.deep.equal([900_000]);
     expect(described.action).to.deep.include({ type: 'startWorkflow', workflowType: 'knowledgeSyncWorkflow', taskQueue: system.taskQueue });
-    expect(await startKnowledgeSyncIfNeverSynced(system.client, system.store, system.taskQueue, logger)).to.equal(false);
+    expect(await startKnowledgeSyncIfNeverSynced(system.client, system.store, system.taskQueue, logger)).to.equal(undefined);
     await handle.delete();
   });
 });

@@ -13,6 +13,7 @@ import { createDataConverter, encryptedFailureConverterPath } from '../../codec/
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../../api/listen.js';
 import { Store } from '../../store/store.js';
+import { knowledgeSyncWorkflow, knowledgeSyncWorkflowId } from '../../workflows/knowledge-sync-workflow.js';
 import { createApiMetrics } from '../../api/metrics.js';
 import { createOpsApp } from '../../api/ops-app.js';
 import { createWebhookApp } from '../../api/webhook-app.js';
@@ -110,6 +111,8 @@ describe('Temporal Web UI with the codec server (headless Chromium, own dev serv
       workflowBundle: bundle,
     });
     running = worker.run();
+    // As a worker's first start does: the knowledge synced before the first chat.
+    await client.workflow.execute(knowledgeSyncWorkflow, { taskQueue: webUiTaskQueue, workflowId: knowledgeSyncWorkflowId(webUiTaskQueue) });
 
     browser = await launchChromium();
   });
