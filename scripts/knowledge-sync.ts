@@ -46,7 +46,9 @@ async function main(): Promise<number> {
       await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
     }
     const summary: KnowledgeSyncSummary = await result;
-    bar.update(summary.synced.length + summary.failed.length, { current: 'done', articles: '' });
+    const finished = summary.synced.length + summary.failed.length;
+    bar.setTotal(Math.max(finished, 1));
+    bar.update(finished, { current: 'done', articles: '' });
     bar.stop();
     for (const s of summary.synced) {
       process.stdout.write(`✔ ${s.source}: ${s.articles} articles (${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.removed} removed)\n`);
