@@ -32,6 +32,7 @@ import { startSandbox } from '../sandbox/server.js';
 import { Store } from '../store/store.js';
 import { freshdeskIdOf, helpCenterSourceName, quietLogger } from '../evaluation/evaluate.js';
 import { acceptedArticleIds, loadQuestionSet } from '../evaluation/question-set.js';
+import { seededRandom } from '../lib/seeded-random.js';
 
 const targetP95Ms = 20;
 const targetIndexMb = 300;
@@ -48,16 +49,6 @@ const syncArticles = Number(process.env.BENCH_SYNC_ARTICLES ?? 10_000);
 // ---------------------------------------------------------------------------------------------
 // Shop-like chunks. A seeded generator: every run indexes the same text.
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const products = [
   'tent', 'backpack', 'rain jacket', 'sleeping bag', 'camping stove', 'water bottle', 'hiking boots', 'headlamp', 'picnic blanket',

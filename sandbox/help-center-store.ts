@@ -4,6 +4,7 @@
  * Both the Freshdesk routes and the website read from here.
  */
 import { notFound, invalidValue } from './errors.js';
+import { seededRandom } from '../lib/seeded-random.js';
 import {
   compareIds, customerVisibleArticles, freshdeskTime, isCustomerVisible, renderedBody,
   type ArticleStatus, type HelpCenter, type HelpCenterArticle, type HelpCenterCategory, type HelpCenterFolder,
@@ -135,17 +136,6 @@ const subjects = ['tent', 'backpack', 'rain jacket', 'sleeping bag', 'camping st
 const concerns = ['sizing', 'cleaning', 'storage', 'repairs', 'spare parts', 'delivery', 'assembly', 'materials', 'packing tips', 'warranty claims', 'colour options', 'weight'];
 const adjectives = ['ultralight', 'family', 'winter', 'summer', 'classic', 'compact', 'waterproof', 'recycled', 'trail', 'alpine', 'urban', 'coastal'];
 
-/** A small deterministic pseudo-random generator (mulberry32), seeded per article. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generatedArticle(n: number, folder: HelpCenterFolder): HelpCenterArticle {
   const random = seededRandom(n);
