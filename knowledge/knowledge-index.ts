@@ -19,9 +19,20 @@ import type { KnowledgeChunk, RetrievedChunk } from './types.js';
 const rrfK = 5;
 const fusionDepth = 20;
 
+/**
+ * In a large index a word most chunks contain (order, delivery) makes BM25 score tens of
+ * thousands of chunks for almost nothing: its idf is near zero. From this many chunks on,
+ * such words leave the query (the rarest two always stay), and a word the index knows is not
+ * expanded (fuzzy, prefix); smaller indexes rank with every word, expanded.
+ */
+const pruneCommonWordsFrom = 10_000;
+const commonWordShare = 0.02;
+
 export class KnowledgeIndex {
   private readonly index: MiniSearch<KnowledgeChunk>;
   private readonly chunks: Map<string, KnowledgeChunk>;
+  /** How many chunks each term occurs in (large indexes only). */
+  private readonly documentFrequency = new Map<string, number>();
 
   /** `vectors`: unit-length embeddings by chunk id (hybrid retrieval); chunks without one rank by BM25 only. */
   constructor(
@@ -37,13 +48,19 @@ export class KnowledgeIndex {
       searchOptions: {
         boost: { title: 3 },
         // Typos in longer words ("pasword"), and word beginnings ("deliver" → "delivery");
-        // short words would match far too much either way.
-        fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
-        prefix: (term) => term.length >= 4,
+        // short words would match far too much either way. In a large index a word it
+        // knows is taken as written: expanding it through a vast vocabulary is what costs.
+        fuzzy: (term) => (term.length >= 5 && !this.documentFrequency.has(term) ? 0.2 : false),
+        prefix: (term) => term.length >= 4 && !this.documentFrequency.has(term),
         combineWith: 'OR',
       },
     });
     this.index.addAll(chunks);
+    if (chunks.length >= pruneCommonWordsFrom) {
+      for (const chunk of chunks) {
+        for (const term of new Set(termsOf(`${chunk.title} ${chunk.text}`))) this.documentFrequency.set(term, (this.documentFrequency.get(term) ?? 0) + 1);
+      }
+    }
   }
 
   get size(): number {
@@ -62,7 +79,7 @@ export class KnowledgeIndex {
    */
   search(text: string, k: number, queryVector?: Float32Array): RetrievedChunk[] {
     if (!text.trim() || this.size === 0) return [];
-    const lexical = this.index.search(text);
+    const lexical = this.index.search(this.withoutCommonWords(text));
     const bm25 = new Map(lexical.map((hit) => [String(hit.id), hit.score]));
     const order = queryVector && this.vectors.size > 0 ? this.fused(lexical.slice(0, fusionDepth).map((h) => String(h.id)), queryVector) : lexical.map((h) => String(h.id));
     const found: RetrievedChunk[] = [];
@@ -77,6 +94,15 @@ export class KnowledgeIndex {
     return found;
   }
 
+  private withoutCommonWords(text: string): string {
+    if (this.documentFrequency.size === 0) return text;
+    const words = wordsOf(text).map((word) => ({ word, df: this.documentFrequency.get(searchTerm(word) ?? '') ?? 0 })).filter((w) => searchTerm(w.word) !== null);
+    const limit = commonWordShare * this.size;
+    const rare = words.filter((w) => w.df <= limit);
+    const kept = rare.length >= 2 ? rare : [...words].sort((a, b) => a.df - b.df).slice(0, 2);
+    return kept.length > 0 ? kept.map((w) => w.word).join(' ') : text;
+  }
+
   /** Reciprocal-rank fusion of the BM25 ranking and the cosine ranking (a brute-force scan: exact, and fast enough at help-center sizes). */
   private fused(lexical: string[], queryVector: Float32Array): string[] {
     const semantic = [...this.vectors.entries()]
@@ -88,4 +114,8 @@ export class KnowledgeIndex {
     for (const ranking of [lexical, semantic]) ranking.forEach((id, rank) => fusedScore.set(id, (fusedScore.get(id) ?? 0) + 1 / (rrfK + rank + 1)));
     return [...fusedScore.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
   }
+}
+
+function termsOf(text: string): string[] {
+  return wordsOf(text).flatMap((word) => searchTerm(word) ?? []);
 }
