@@ -66,7 +66,7 @@ export function freshdeskSource(options: FreshdeskSourceOptions): KnowledgeSourc
       if (!res.ok) {
         const retryable = res.status === 429 || res.status >= 500;
         const hint = res.status === 401 ? ' (check FRESHDESK_API_KEY)' : res.status === 403 ? ' (the key lacks access to the knowledge base)' : '';
-        throw new KnowledgeSourceError(`Freshdesk answered ${res.status} for ${new URL(url).pathname}${hint}`, retryable, retryAfterMsOf(Object.fromEntries(res.headers)));
+        throw new KnowledgeSourceError(`Freshdesk answered ${res.status} for ${new URL(url).pathname}${hint}`, retryable, retryAfterMsOf(Object.fromEntries(res.headers)), res.status);
       }
       return { body: (await res.json()) as T, next: nextLink(res.headers.get('link')) };
     }
@@ -103,7 +103,7 @@ export function freshdeskSource(options: FreshdeskSourceOptions): KnowledgeSourc
     try {
       yield* paged<FreshdeskFolder>(`/solutions/folders/${folder.id}/subfolders`, signal);
     } catch (error) {
-      if (error instanceof KnowledgeSourceError && / 404 /.test(error.message)) return;
+      if (error instanceof KnowledgeSourceError && error.status === 404) return;
       throw error;
     }
   }

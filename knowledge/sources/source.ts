@@ -13,6 +13,8 @@ export class KnowledgeSourceError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
+    /** The HTTP status the source answered, when it answered. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'KnowledgeSourceError';
