@@ -13,7 +13,6 @@ import { ENCRYPTED_ENCODING, METADATA_ENCRYPTION_KEY_ID } from '../../codec/aes-
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import { contactIdFor } from '../../activities/freshchat-activities.js';
-import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { OpenAiProvider } from '../../ai/openai-provider.js';
 import { createAiProvider } from '../../ai/create-provider.js';
 import { createLogger, redactPaths } from '../../lib/logger.js';

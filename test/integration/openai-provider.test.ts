@@ -3,7 +3,6 @@ import { knowledgeIndexOf } from '../helpers/knowledge.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { OpenAiProvider, chatCompletionsUrl, type OpenAiProviderConfig } from '../../ai/openai-provider.js';
 import { retryAfterMsOf } from '../../lib/retry-after.js';
 import { createAiProvider } from '../../ai/create-provider.js';

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { OpenAiProvider } from '../../ai/openai-provider.js';
 import { AiProviderError, type AiTurnInput } from '../../ai/provider.js';
 import { AiDecisionSchema, type AiDecision } from '../../workflow-safe/decision.js';
