@@ -59,8 +59,8 @@ export interface AiTurnOutcome {
   decision: AiDecision;
   /** The article ids the answer used (among those retrieved). */
   sources: string[];
-  /** Those articles' titles and URLs, for the notes: no article text ever reaches the workflow. */
-  citations: Citation[];
+  /** Those articles' titles and URLs, for the notes: no article text ever reaches the workflow. Absent from outcomes of older workers. */
+  citations?: Citation[];
   model: string;
   latencyMs: number;
   language: string;

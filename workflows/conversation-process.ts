@@ -392,7 +392,8 @@ export class ConversationProcess {
       sentiment: outcome.decision.sentiment,
       confidence: outcome.decision.confidence,
       sources: outcome.sources,
-      citations: outcome.citations.length > 0 ? outcome.citations : undefined,
+      // Outcomes recorded before citations existed have none (test/integration/replay.test.ts).
+      citations: outcome.citations?.length ? outcome.citations : undefined,
       model: outcome.model,
       latencyMs: outcome.latencyMs,
     };
