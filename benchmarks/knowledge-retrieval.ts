@@ -119,7 +119,8 @@ function generatedChunk(n: number): KnowledgeChunk {
     }),
   ).join(' ');
   const articleId = `generated:${n}`;
-  return { id: `${articleId}#0`, articleId, source: 'generated', ordinal: 0, title: `${adj[0]!.toUpperCase()}${adj.slice(1)} ${product} — ${concern}`, language: 'en', text };
+  const articleTitle = `${adj[0]!.toUpperCase()}${adj.slice(1)} ${product}`;
+  return { id: `${articleId}#0`, articleId, source: 'generated', ordinal: 0, title: `${articleTitle} — ${concern}`, articleTitle, language: 'en', text };
 }
 
 function helpCenterChunks(): KnowledgeChunk[] {

@@ -23,11 +23,15 @@ export class KnowledgeLibrary {
     readonly embeddings?: EmbeddingsClient,
   ) {}
 
-  /** The index as the store has it now; a store that is down keeps the last index. */
+  /**
+   * The index as the store has it now; a store that is down keeps the last index. Until the
+   * first load a turn waits for it; after that the store is asked in the background, so a
+   * store that hangs never holds up a reply.
+   */
   async current(): Promise<KnowledgeIndex> {
     if (Date.now() - this.checkedAt >= versionCheckEveryMs) {
-      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
-      await this.refreshing;
+      const refreshing = this.startRefresh();
+      if (this.version === undefined) await refreshing;
     }
     return this.index;
   }
@@ -48,10 +52,15 @@ export class KnowledgeLibrary {
     }
   }
 
-  /** Reloads now (after this worker ran a sync). */
+  /** Reloads now (after this worker ran a sync): a refresh already under way may have read the store before the sync wrote. */
   async reload(): Promise<void> {
-    this.checkedAt = 0;
-    await this.current();
+    await this.refreshing;
+    await this.startRefresh();
+  }
+
+  private startRefresh(): Promise<void> {
+    this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
   }
 
   private async refresh(): Promise<void> {
@@ -86,7 +95,7 @@ export function citationsOf(articleIds: string[], retrieved: RetrievedChunk[]): 
     const chunk = byArticle.get(id);
     if (!chunk || seen.has(id)) continue;
     seen.add(id);
-    citations.push({ articleId: id, title: chunk.title.split(' — ')[0]!, url: chunk.url });
+    citations.push({ articleId: id, title: chunk.articleTitle, url: chunk.url });
   }
   return citations;
 }

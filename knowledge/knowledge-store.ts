@@ -97,15 +97,20 @@ export async function knowledgeVersion(db: Db): Promise<string> {
 }
 
 export async function loadChunks(db: Db, source?: string): Promise<KnowledgeChunk[]> {
-  let query = db.selectFrom('knowledge_chunks').selectAll();
-  if (source) query = query.where('source', '=', source);
-  const rows = await query.orderBy('article_id').orderBy('ordinal').execute();
+  let query = db
+    .selectFrom('knowledge_chunks')
+    .innerJoin('knowledge_articles', 'knowledge_articles.article_id', 'knowledge_chunks.article_id')
+    .selectAll('knowledge_chunks')
+    .select('knowledge_articles.title as article_title');
+  if (source) query = query.where('knowledge_chunks.source', '=', source);
+  const rows = await query.orderBy('knowledge_chunks.article_id').orderBy('knowledge_chunks.ordinal').execute();
   return rows.map((r) => ({
     id: r.chunk_id,
     articleId: r.article_id,
     source: r.source,
     ordinal: r.ordinal,
     title: r.title,
+    articleTitle: r.article_title,
     url: r.url ?? undefined,
     language: r.language,
     topic: r.topic ?? undefined,

@@ -27,7 +27,7 @@ export function chunkArticle(article: SourceArticle, source: string): KnowledgeC
     // A heading that repeats the title says nothing new.
     const title = section.heading && section.heading.trim().toLowerCase() !== article.title.trim().toLowerCase() ? `${article.title} — ${section.heading.trim()}` : article.title;
     for (const part of splitLong(text)) {
-      chunks.push({ id: `${articleId}#${chunks.length}`, articleId, source, ordinal: chunks.length, title, url: article.url, language: article.language, topic: article.topic, text: part });
+      chunks.push({ id: `${articleId}#${chunks.length}`, articleId, source, ordinal: chunks.length, title, articleTitle: article.title, url: article.url, language: article.language, topic: article.topic, text: part });
     }
   }
   return chunks;

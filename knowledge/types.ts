@@ -29,6 +29,8 @@ export interface KnowledgeChunk {
   ordinal: number;
   /** The article's title, and the section's heading when it has one: "Returns — Refund timing". */
   title: string;
+  /** The article's own title: what a citation shows. */
+  articleTitle: string;
   url?: string;
   language: string;
   topic?: string;

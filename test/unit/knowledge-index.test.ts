@@ -3,7 +3,7 @@ import { KnowledgeIndex } from '../../knowledge/knowledge-index.js';
 import { chunkArticle } from '../../knowledge/sections.js';
 import type { KnowledgeChunk } from '../../knowledge/types.js';
 
-const chunk = (id: string, title: string, text: string, source = 'test'): KnowledgeChunk => ({ id: `${source}:${id}#0`, articleId: `${source}:${id}`, source, ordinal: 0, title, language: 'en', text });
+const chunk = (id: string, title: string, text: string, source = 'test'): KnowledgeChunk => ({ id: `${source}:${id}#0`, articleId: `${source}:${id}`, source, ordinal: 0, title, articleTitle: title, language: 'en', text });
 const unit = (values: number[]) => {
   const norm = Math.hypot(...values);
   return Float32Array.from(values.map((v) => v / norm));
