@@ -15,7 +15,7 @@ import { failureTypes, toApplicationFailure, type DomainFailure } from '../workf
 import { recordAiLatency } from './activity-metrics.js';
 import { toActivityFailure } from './freshchat-activities.js';
 import { readSessionTranscript } from './transcript.js';
-import { latestCustomerMessages } from '../ai/faq-provider.js';
+import { retrievalTextOf } from '../ai/faq-provider.js';
 import { citationsOf } from '../knowledge/knowledge-library.js';
 import type { Citation, RetrievedChunk } from '../knowledge/types.js';
 
@@ -113,10 +113,9 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         context.heartbeat();
         const transcript = await readTranscript(request.conversationId, request.sessionStartedAt, context.cancellationSignal);
         const customerText = transcript.filter((t) => t.role === 'customer').map((t) => t.text).join('\n');
-        const language = detectLanguage(customerText, request.language || deps.settings.current().messages.defaultLanguage);
         const settings = deps.settings.current();
-        const latest = latestCustomerMessages(transcript).join('\n') || customerText;
-        const knowledge = await deps.retrieve(latest, settings.knowledge.topK);
+        const language = detectLanguage(customerText, request.language || settings.messages.defaultLanguage);
+        const knowledge = await deps.retrieve(retrievalTextOf(transcript), settings.knowledge.topK);
         const result = await provider.decide({ transcript, earlierSummaries: request.earlierSummaries ?? [], language, knowledge }, context.cancellationSignal);
         const citations = citationsOf(result.sources, knowledge);
         const parsed = AiDecisionSchema.parse(result.decision);

@@ -128,6 +128,14 @@ function mentions(chunk: RetrievedChunk, stem: string): boolean {
   return wordsOf(`${chunk.title} ${chunk.text}`).some((word) => word.startsWith(stem));
 }
 
+/**
+ * What retrieval looks up for a turn: the customer's latest messages, or, when the AI spoke
+ * last, everything the customer said this session.
+ */
+export function retrievalTextOf(transcript: TranscriptEntry[]): string {
+  return latestCustomerMessages(transcript).join('\n') || transcript.filter((e) => e.role === 'customer').map((e) => e.text).join('\n');
+}
+
 /** The customer's messages after the AI's last answer; all of them if the AI hasn't answered yet. */
 export function latestCustomerMessages(transcript: TranscriptEntry[]): string[] {
   const lastAi = transcript.map((e) => e.role).lastIndexOf('ai');

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/logger.js';
-import type { AiProvider, AiTurnInput } from '../ai/provider.js';
+import { retrievalTextOf } from '../ai/faq-provider.js';
+import type { AiProvider, AiTurnInput, TranscriptEntry } from '../ai/provider.js';
 import { KnowledgeIndex } from '../knowledge/knowledge-index.js';
 import { loadChunks } from '../knowledge/knowledge-store.js';
 import { freshdeskSource } from '../knowledge/sources/freshdesk-source.js';
@@ -69,12 +70,8 @@ export function rankedArticleIds(index: KnowledgeIndex, text: string, depth = ra
 
 /** An AI turn's input as the assistant activity builds it for a session's first customer message. */
 export function turnInputFor(index: KnowledgeIndex, question: LabelledQuestion, topK: number, defaultLanguage: string): AiTurnInput {
-  return {
-    transcript: [{ role: 'customer', text: question.q, at: '2026-12-01T09:00:00.000Z' }],
-    earlierSummaries: [],
-    language: detectLanguage(question.q, defaultLanguage),
-    knowledge: index.search(question.q, topK),
-  };
+  const transcript: TranscriptEntry[] = [{ role: 'customer', text: question.q, at: '2026-12-01T09:00:00.000Z' }];
+  return { transcript, earlierSummaries: [], language: detectLanguage(question.q, defaultLanguage), knowledge: index.search(retrievalTextOf(transcript), topK) };
 }
 
 export interface QuestionOutcome {

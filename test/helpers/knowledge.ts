@@ -1,5 +1,5 @@
 /** Knowledge for tests of the providers without a store or a network: the settings' local sources (Q&A files, folders), chunked and indexed in memory. */
-import { latestCustomerMessages } from '../../ai/faq-provider.js';
+import { retrievalTextOf } from '../../ai/faq-provider.js';
 import type { AiTurnInput, TranscriptEntry } from '../../ai/provider.js';
 import { KnowledgeIndex } from '../../knowledge/knowledge-index.js';
 import { chunkArticle } from '../../knowledge/sections.js';
@@ -17,6 +17,5 @@ export async function knowledgeIndexOf(settings: AssistantSettings): Promise<Kno
 
 /** An AI turn's input as the activity builds it: the chunks retrieved for the customer's latest messages. */
 export function turnInput(index: KnowledgeIndex, transcript: TranscriptEntry[], language = 'en', topK = 5): AiTurnInput {
-  const latest = latestCustomerMessages(transcript).join('\n') || transcript.filter((e) => e.role === 'customer').map((e) => e.text).join('\n');
-  return { transcript, earlierSummaries: [], language, knowledge: index.search(latest, topK) };
+  return { transcript, earlierSummaries: [], language, knowledge: index.search(retrievalTextOf(transcript), topK) };
 }
