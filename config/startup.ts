@@ -93,7 +93,8 @@ export function createProvider(startup: WorkerStartup) {
   return createAiProvider(startup.aiProvider, startup.settings);
 }
 
-function encryptionKeysFrom(raw: Env): EncryptionKey[] | null {
+/** PAYLOAD_ENCRYPTION_KEYS parsed, or null when encryption is off or no keys are set (the env schema reports those). */
+export function encryptionKeysFrom(raw: Env): EncryptionKey[] | null {
   if (raw.PAYLOAD_ENCRYPTION?.trim() === 'off') return null;
   const value = raw.PAYLOAD_ENCRYPTION_KEYS?.trim();
   return value ? parseEncryptionKeys(value) : null; // missing keys are reported by the env schema

@@ -5,11 +5,11 @@
  * schedule's) is followed instead of started twice. Exit code 0 when every source synced.
  */
 import cliProgress from 'cli-progress';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { createDataConverter } from '../codec/data-converter.js';
-import { parseEncryptionKeys } from '../codec/encryption-keys.js';
-import { loadDotEnv } from '../config/startup.js';
+import { encryptionKeysFrom, loadDotEnv } from '../config/startup.js';
 import { connectClient } from '../lib/temporal.js';
 import type { SyncProgress } from '../knowledge/sync.js';
 import { conversationTaskQueueDefault } from '../workflows/messages.js';
@@ -19,8 +19,7 @@ async function main(): Promise<number> {
   loadDotEnv();
   const env = process.env;
   const taskQueue = env.TEMPORAL_TASK_QUEUE?.trim() || conversationTaskQueueDefault;
-  const keys = env.PAYLOAD_ENCRYPTION?.trim() !== 'off' && env.PAYLOAD_ENCRYPTION_KEYS?.trim() ? parseEncryptionKeys(env.PAYLOAD_ENCRYPTION_KEYS.trim()) : null;
-  const client = await connectClient(createDataConverter(keys));
+  const client = await connectClient(createDataConverter(encryptionKeysFrom(env)));
   try {
     const handle = await client.workflow.start(knowledgeSyncWorkflow, {
       taskQueue,
@@ -61,14 +60,11 @@ async function main(): Promise<number> {
 }
 
 /** The running source activity's last heartbeat: how far it has read. */
-async function runningSourceProgress(
-  handle: { describe(): Promise<{ raw: { pendingActivities?: Array<{ heartbeatDetails?: { payloads?: unknown[] | null } | null }> | null } }> },
-  converter: Parameters<typeof decodeFromPayloadsAtIndex>[0],
-): Promise<SyncProgress | undefined> {
+async function runningSourceProgress(handle: WorkflowHandle, converter: LoadedDataConverter): Promise<SyncProgress | undefined> {
   const description = await handle.describe().catch(() => undefined);
   const payloads = description?.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads;
   if (!payloads?.length) return undefined;
-  return decodeFromPayloadsAtIndex<SyncProgress>(converter, 0, payloads as never).catch(() => undefined);
+  return decodeFromPayloadsAtIndex<SyncProgress>(converter, 0, payloads).catch(() => undefined);
 }
 
 main().then(
