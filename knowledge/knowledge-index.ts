@@ -96,7 +96,10 @@ export class KnowledgeIndex {
 
   private withoutCommonWords(text: string): string {
     if (this.documentFrequency.size === 0) return text;
-    const words = wordsOf(text).map((word) => ({ word, df: this.documentFrequency.get(searchTerm(word) ?? '') ?? 0 })).filter((w) => searchTerm(w.word) !== null);
+    const words = wordsOf(text).flatMap((word) => {
+      const term = searchTerm(word);
+      return term === null ? [] : [{ word, df: this.documentFrequency.get(term) ?? 0 }];
+    });
     const limit = commonWordShare * this.size;
     const rare = words.filter((w) => w.df <= limit);
     const kept = rare.length >= 2 ? rare : [...words].sort((a, b) => a.df - b.df).slice(0, 2);
