@@ -195,6 +195,11 @@ export function createDoctor(env: Env = process.env): Doctor {
     }
   };
 
+  // The store the worker and the API use. A SQLite file that does not exist is a finding of the
+  // session-store check: opening it would create it, so no check opens one that is not there.
+  const storeEnv = { DATABASE_URL: setting(env, 'DATABASE_URL'), SQLITE_PATH: setting(env, 'SQLITE_PATH') ?? defaultSqlitePath };
+  const existingStore = () => (storeEnv.DATABASE_URL || existsSync(storeEnv.SQLITE_PATH) ? openStore(storeEnv) : undefined);
+
   const checks: Check[] = [
     {
       name: 'worker settings',
@@ -377,15 +382,14 @@ export function createDoctor(env: Env = process.env): Doctor {
     {
       name: 'session store',
       async run() {
-        const storeEnv = { DATABASE_URL: setting(env, 'DATABASE_URL'), SQLITE_PATH: setting(env, 'SQLITE_PATH') ?? defaultSqlitePath };
-        if (!storeEnv.DATABASE_URL && !existsSync(storeEnv.SQLITE_PATH)) {
+        const store = existingStore();
+        if (!store) {
           return {
             ok: false,
             detail: `no SQLite file at ${storeEnv.SQLITE_PATH} yet`,
             fix: 'start the worker (npm run worker) from this folder: it creates the file; or set SQLITE_PATH (or DATABASE_URL) to what the worker and the API use',
           };
         }
-        const store = openStore(storeEnv);
         try {
           const status = await store.status();
           const where = `${status.dialect} at ${status.location}`;
@@ -408,9 +412,7 @@ export function createDoctor(env: Env = process.env): Doctor {
         if (!worker.ok) throw new NotChecked('the worker settings are invalid', 'fix the worker settings (above) first');
         const settings = worker.value.settings;
         const sources = createKnowledgeSources(knowledgeSourcesOf(settings), worker.value.env, settings.messages.defaultLanguage);
-        // A SQLite file that does not exist is the session-store check's finding: opening it here would create it.
-        const env = worker.value.env;
-        const store = env.DATABASE_URL || existsSync(env.SQLITE_PATH) ? openStore(env) : undefined;
+        const store = existingStore();
         try {
           const synced = new Map((store ? await sourceStatuses(store.db).catch(() => []) : []).map((row) => [row.source, row]));
           const staleMs = 3 * settings.knowledge.syncIntervalMinutes * 60_000;
