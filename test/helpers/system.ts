@@ -198,6 +198,32 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   return system;
 }
 
+/**
+ * What `npm run worker` is given to join this system as its own process: environment
+ * variables only (SPEC §7), the same Temporal, task queue, sandbox, keys, store and settings
+ * as the system's in-process worker.
+ */
+export function workerProcessEnv(system: TestSystem): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    TEMPORAL_ADDRESS: system.server.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: system.taskQueue,
+    TEMPORAL_UI_URL: system.server.uiUrl,
+    FRESHCHAT_API_URL: system.sandbox.apiUrl,
+    FRESHCHAT_API_TOKEN: sandboxToken,
+    FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
+    FRESHDESK_API_URL: system.sandbox.baseUrl,
+    FRESHDESK_API_KEY: system.sandbox.freshdeskApiKey,
+    ASSISTANT_SETTINGS: system.settingsPath,
+    PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
+    // The same contact ids as the in-process workers of the system.
+    CONTACT_ID_SECRET: testContactIdSecret,
+    ...system.storeEnv,
+  };
+}
+
 // ---- helpers for driving a conversation --------------------------------------------------
 
 export interface SandboxMessage {

@@ -12,19 +12,16 @@ import { Store } from '../../store/store.js';
 import { capturedLogs } from '../helpers/log-capture.js';
 import { labelSets, parseSamples, sampleSum } from '../helpers/prometheus.js';
 import {
-  aiAgentEmail,
   aiReplies,
   customerSays,
   eventually,
   repoRoot,
   sandboxCall,
-  sandboxToken,
   startConversation,
   startSystem,
-  testContactIdSecret,
-  testEncryptionKeySetting,
   workflowHandle,
   workflowState,
+  workerProcessEnv,
   type TestSystem,
 } from '../helpers/system.js';
 import { freePort, testServer } from '../helpers/temporal-server.js';
@@ -161,22 +158,7 @@ describe('worker metrics on the SDK Prometheus exporter (METRICS_PORT, a real wo
     system = await startSystem({ startWorker: false });
     const port = await freePort();
     metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TEMPORAL_ADDRESS: system.server.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: system.taskQueue,
-      TEMPORAL_UI_URL: system.server.uiUrl,
-      FRESHCHAT_API_URL: system.sandbox.apiUrl,
-      FRESHCHAT_API_TOKEN: sandboxToken,
-      FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
-      ASSISTANT_SETTINGS: system.settingsPath,
-      PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
-      CONTACT_ID_SECRET: testContactIdSecret,
-      METRICS_PORT: String(port),
-      LOG_LEVEL: 'info',
-    };
+    const env = { ...workerProcessEnv(system), METRICS_PORT: String(port), LOG_LEVEL: 'info' };
     let output = '';
     child = spawn(process.execPath, ['dist/worker/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -5,7 +5,6 @@ import { Client } from '@temporalio/client';
 import { conversationWorkflowId, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
 import { freePort, suggestContinueAsNewAfterEvents } from '../helpers/temporal-server.js';
 import {
-  aiAgentEmail,
   aiReplies,
   conversationView,
   customerSays,
@@ -13,16 +12,15 @@ import {
   privateNotes,
   repoRoot,
   sandboxCall,
-  sandboxToken,
   sleep,
   startConversation,
   startSystem,
-  testContactIdSecret,
   testEncryptionKeySetting,
   textOf,
   workflowDecisions,
   workflowHandle,
   workflowState,
+  workerProcessEnv,
   type TestSystem,
 } from '../helpers/system.js';
 
@@ -116,23 +114,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
 
     /** `npm run worker` as operators run it: only environment variables. */
     function startChildWorker(): ChildProcess {
-      const env = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: system.server.address,
-        TEMPORAL_NAMESPACE: 'default',
-        TEMPORAL_TASK_QUEUE: system.taskQueue,
-        TEMPORAL_UI_URL: system.server.uiUrl,
-        FRESHCHAT_API_URL: system.sandbox.apiUrl,
-        FRESHCHAT_API_TOKEN: sandboxToken,
-        FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
-        FRESHCHAT_ROUTING_MODE: 'auto',
-        ASSISTANT_SETTINGS: system.settingsPath,
-        PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
-        // The same contact ids as the in-process workers of the test system.
-        CONTACT_ID_SECRET: testContactIdSecret,
-        LOG_LEVEL: 'warn',
-      };
+      const env = { ...workerProcessEnv(system), FRESHCHAT_ROUTING_MODE: 'auto', LOG_LEVEL: 'warn' };
       const worker = spawn(process.execPath, ['dist/worker/main.js'], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
       worker.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child worker] ${d}`));
       return worker;
