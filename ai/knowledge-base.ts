@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { readYamlFile } from '../settings/yaml-file.js';
 
 /**
- * The knowledge base: questions and answers in a YAML file (so it can carry comments). The
- * `faq` provider ranks entries against the customer's words; the `openai` provider gets all
- * of them in its prompt.
+ * The question/answer file format (YAML, so it can carry comments): what a `yaml` knowledge
+ * source reads (knowledge/sources/yaml-source.ts), and what the settings loader validates.
  */
 
 const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
