@@ -250,6 +250,20 @@ export async function sandboxCall<T>(sandbox: Sandbox, method: string, path: str
   return (await res.json()) as T;
 }
 
+/**
+ * Redelivers a recorded webhook the way Freshchat retries one: again until the receiver
+ * answers 2xx (a slow answer on a loaded machine is a failed attempt, as it is for Freshchat),
+ * up to five more times. Resolves with the number of attempts that were made.
+ */
+export async function redeliver(sandbox: Sandbox, deliveryId: string): Promise<number> {
+  for (let attempt = 1; attempt <= 6; attempt++) {
+    const delivery = await sandboxCall<{ status: string }>(sandbox, 'POST', `/sandbox/webhooks/${deliveryId}/redeliver`);
+    if (delivery.status === 'delivered') return attempt;
+    await sleep(200 * 2 ** attempt);
+  }
+  throw new Error(`webhook delivery ${deliveryId} was refused six times`);
+}
+
 export async function newCustomer(sandbox: Sandbox, email?: string): Promise<string> {
   const user = await sandboxCall<{ id: string }>(sandbox, 'POST', '/sandbox/users', { email, first_name: 'Casey' });
   return user.id;
