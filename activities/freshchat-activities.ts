@@ -208,7 +208,17 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     },
 
     /** Puts the conversation in the reps' unassigned queue, or the configured handoff group. */
+    /**
+     * Into the reps' queue, unless a rep was quicker: a conversation a rep resolved or took in
+     * the meantime is left as it is (setting it to `new` would reopen or take it from them).
+     */
     async handOffToQueue(conversationId: string): Promise<void> {
+      const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
+      const assignee = current.assigned_agent_id ?? '';
+      if (current.status === 'resolved' || (assignee && assignee !== me)) {
+        logger.info({ conversationId, status: current.status }, 'handoff left the conversation as it is: a rep resolved or took it first');
+        return;
+      }
       const update = deps.handoffGroupId
         ? ({ status: 'new', assigned_group_id: deps.handoffGroupId } as const)
         : ({ status: 'new', assigned_agent_id: '' } as const);

@@ -161,6 +161,21 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(description.searchAttributes.SessionNumber).to.deep.equal([2]);
     });
 
+    it('a rep who resolves while the AI is still handing off keeps it resolved: the AI does not put it back in the queue', async () => {
+      const { sandbox } = system;
+      // The handoff notice lands, slowly: the rep resolves the conversation meanwhile.
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: '/messages$', delayMs: 1500, times: 1 });
+      const conversationId = await startConversation(sandbox, 'I want to talk to a human');
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'the escalation');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
+      await eventually(async () => (await privateNotes(sandbox, conversationId)).length === 1, 'the handoff note, after the handoff');
+      await sandbox.drainWebhooks();
+      expect((await conversationView(sandbox, conversationId)).conversation.status).to.equal('resolved');
+      const deliveries = await sandboxCall<Array<{ action: string }>>(sandbox, 'GET', `/sandbox/webhooks?conversation_id=${conversationId}`);
+      expect(deliveries.map((d) => d.action)).not.to.include('conversation_reopen');
+      await eventually(async () => (await workflowState(system, conversationId)).resolvedBy === 'rep', 'the session resolved by the rep');
+    });
+
     it('a redelivered webhook changes nothing', async () => {
       const { sandbox } = system;
       const conversationId = await startConversation(sandbox, 'Which payment methods do you accept?');

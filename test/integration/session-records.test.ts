@@ -228,7 +228,8 @@ describe('session records (real workflow, sandbox over HTTP, the store on SQLite
         return s.state === 'escalated' && s;
       }, 'the escalation under the reloaded settings');
       expect(state.escalationRule).to.equal('topic_policy');
-      expect((await conversationView(sandbox, conversationId)).conversation.assigned_agent_id ?? '').to.equal('');
+      // The workflow says escalated first, then hands the conversation to the queue.
+      await eventually(async () => ((await conversationView(sandbox, conversationId)).conversation.assigned_agent_id ?? '') === '', 'the conversation in the queue');
     });
   });
 });
