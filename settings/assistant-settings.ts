@@ -42,15 +42,16 @@ export class SettingsError extends Error {
  * "ASSISTANT_SETTINGS (/x/settings.yaml): officeHours.timeZone: unknown IANA time zone
  * 'Mars/Base'; handoff.minConfidence: must be <= 1".
  * Relative knowledge paths (`knowledgeBase`, yaml and files sources) are resolved against
- * the settings file's folder; the returned settings carry absolute paths.
+ * the settings file's folder; the returned settings carry absolute paths. `overrides` (a
+ * simulation scenario's) are merged into the file's contents before they are checked.
  */
-export function loadAssistantSettings(path: string): AssistantSettings {
+export function loadAssistantSettings(path: string, overrides?: Record<string, unknown>): AssistantSettings {
   const settingsPath = resolve(path);
   const fail = (problems: string[]): never => {
     throw new SettingsError(`ASSISTANT_SETTINGS (${settingsPath}): ${problems.join('; ')}`, problems);
   };
 
-  const result = readYamlFile(settingsPath, AssistantSettingsSchema);
+  const result = readYamlFile(settingsPath, AssistantSettingsSchema, (data) => (overrides ? mergeSettings(data, overrides) : data));
   if (!result.ok) return fail(result.problems);
 
   const folder = dirname(settingsPath);
@@ -96,3 +97,13 @@ function knowledgeBaseProblems(settings: AssistantSettings, path: string): strin
     throw err;
   }
 }
+
+/** `overrides` merged into `data`: objects key by key, anything else (lists too) replaced. */
+export function mergeSettings(data: unknown, overrides: Record<string, unknown>): unknown {
+  if (!isPlainObject(data)) return overrides;
+  const merged: Record<string, unknown> = { ...data };
+  for (const [key, value] of Object.entries(overrides)) merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? mergeSettings(merged[key], value) : value;
+  return merged;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -74,8 +74,16 @@ export const KnowledgeSourceSchema = z.discriminatedUnion('type', [
     /** Translations to sync besides the primary language (a multilingual help center): ISO 639-1 codes. */
     languages: z.array(z.string().regex(languageKey, { error: 'must be an ISO 639-1 language code such as de' })).optional(),
   }),
-  /** The pages a public help center lists in its sitemap.xml, as its robots.txt allows. */
-  z.strictObject({ type: z.literal('sitemap'), name: sourceName, url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of a sitemap.xml' }) }),
+  /**
+   * The pages a public help center lists in its sitemap.xml, as its robots.txt allows. A path
+   * (/sitemap.xml) is on the Freshdesk account's own site (FRESHDESK_API_URL), whose public
+   * help center it is.
+   */
+  z.strictObject({
+    type: z.literal('sitemap'),
+    name: sourceName,
+    url: z.union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\/[^/]/)], { error: 'must be the http(s) URL of a sitemap.xml, or its path on the Freshdesk account (/sitemap.xml)' }),
+  }),
 ]);
 export type KnowledgeSourceSettings = z.infer<typeof KnowledgeSourceSchema>;
 

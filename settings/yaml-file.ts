@@ -9,8 +9,9 @@ export type YamlFileResult<T> = { ok: true; value: T } | { ok: false; problems: 
  * Reads a YAML file and validates it with a zod schema. Every problem comes back as one line
  * that names where it is ("handoff.minConfidence: must be <= 1", or a YAML syntax error with
  * its line), so that one run shows everything that is wrong with the file, not the first thing.
+ * `prepare` changes the parsed data before it is validated (a scenario's overrides).
  */
-export function readYamlFile<S extends z.ZodType>(path: string, schema: S): YamlFileResult<z.output<S>> {
+export function readYamlFile<S extends z.ZodType>(path: string, schema: S, prepare: (data: unknown) => unknown = (data) => data): YamlFileResult<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -26,7 +27,7 @@ export function readYamlFile<S extends z.ZodType>(path: string, schema: S): Yaml
   const data: unknown = document.toJS();
   if (data === null || data === undefined) return { ok: false, problems: ['the file is empty'] };
 
-  const result = schema.safeParse(data, { error: settingsIssueMessage });
+  const result = schema.safeParse(prepare(data), { error: settingsIssueMessage });
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,

@@ -48,6 +48,16 @@ export interface ConversationWorkerOptions {
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
+/** For bundling the workflows once ahead (tests, simulations): webpack's chatter stays out of the output; errors still show. */
+export const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};
+
 /** The worker: the conversation workflow plus the Freshchat and AI activities, wired to their dependencies. */
 export async function createConversationWorker(options: ConversationWorkerOptions): Promise<Worker> {
   const client = new FreshchatClient({ apiUrl: options.freshchat.apiUrl, apiToken: options.freshchat.apiToken });

@@ -36,19 +36,22 @@ export const HandoffRulesSchema = z.strictObject({
 });
 export type HandoffRules = z.infer<typeof HandoffRulesSchema>;
 
-export type RuleName =
-  | 'handoff_phrase'
-  | 'topic_policy'
-  | 'sentiment'
-  | 'confidence_floor'
-  | 'reply_limit'
-  | 'office_hours'
-  | 'ai_failure'
-  | 'lost_ownership_race'
-  | 'ops_signal'
-  | 'ai_decision'
-  | 'customer_inactive'
-  | 'freshchat_failure';
+/** Every rule a decision record may name. */
+export const ruleNames = [
+  'handoff_phrase',
+  'topic_policy',
+  'sentiment',
+  'confidence_floor',
+  'reply_limit',
+  'office_hours',
+  'ai_failure',
+  'lost_ownership_race',
+  'ops_signal',
+  'ai_decision',
+  'customer_inactive',
+  'freshchat_failure',
+] as const;
+export type RuleName = (typeof ruleNames)[number];
 
 /**
  * The first configured phrase found in `text` as whole words, ignoring case and accents

@@ -33,18 +33,28 @@ export function createKnowledgeSources(sources: NamedKnowledgeSource[], env: Kno
           translations: source.languages,
         });
       case 'sitemap':
-        return sitemapSource(source.name, source.url, defaultLanguage);
+        return sitemapSource(source.name, sitemapUrlOf(source.url, env), defaultLanguage);
     }
   });
 }
 
+/** A sitemap given as a path is on the Freshdesk account's site; without one it stays a path (its sync then fails, saying so). */
+function sitemapUrlOf(url: string, env: KnowledgeSourceEnv): string {
+  return url.startsWith('/') && isAccountUrl(env.FRESHDESK_API_URL) ? new URL(url, env.FRESHDESK_API_URL).href : url;
+}
+
+const isAccountUrl = (url: string | undefined): url is string => !!url && /^https?:\/\//.test(url) && URL.canParse(url);
+
 /** Settings problems of the sources that need the environment: one line each, for the start-up message. */
 export function knowledgeSourceEnvProblems(sources: NamedKnowledgeSource[], env: KnowledgeSourceEnv): string[] {
-  if (!sources.some((s) => s.type === 'freshdesk')) return [];
   const problems: string[] = [];
-  if (!env.FRESHDESK_API_URL || !/^https?:\/\//.test(env.FRESHDESK_API_URL) || !URL.canParse(env.FRESHDESK_API_URL)) {
-    problems.push('FRESHDESK_API_URL must be the Freshdesk account URL (e.g. https://acme.freshdesk.com) when the settings name a freshdesk knowledge source');
+  const needers = [
+    sources.some((s) => s.type === 'freshdesk') && 'a freshdesk knowledge source',
+    sources.some((s) => s.type === 'sitemap' && s.url.startsWith('/')) && 'a sitemap by its path',
+  ].filter((need): need is string => !!need);
+  if (needers.length > 0 && !isAccountUrl(env.FRESHDESK_API_URL)) {
+    problems.push(`FRESHDESK_API_URL must be the Freshdesk account URL (e.g. https://acme.freshdesk.com) when the settings name ${needers.join(' or ')}`);
   }
-  if (!env.FRESHDESK_API_KEY) problems.push('FRESHDESK_API_KEY is required when the settings name a freshdesk knowledge source');
+  if (sources.some((s) => s.type === 'freshdesk') && !env.FRESHDESK_API_KEY) problems.push('FRESHDESK_API_KEY is required when the settings name a freshdesk knowledge source');
   return problems;
 }

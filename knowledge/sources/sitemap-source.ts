@@ -35,6 +35,7 @@ export function sitemapSource(name: string, sitemapUrl: string, language: string
 
   async function pageUrls(signal: AbortSignal): Promise<Array<{ loc: string; lastmod?: string }>> {
     const pages: Array<{ loc: string; lastmod?: string }> = [];
+    if (!URL.canParse(sitemapUrl)) throw new KnowledgeSourceError(`the sitemap ${sitemapUrl} is a path: FRESHDESK_API_URL must name the Freshdesk account whose site it is on`, false);
     const queue = [sitemapUrl];
     for (let followed = 0; queue.length > 0 && followed < maxSitemapsFollowed; followed++) {
       const doc = xml.parse((await fetchText(queue.shift()!, signal))!) as { urlset?: { url?: Array<{ loc?: unknown; lastmod?: unknown }> }; sitemapindex?: { sitemap?: Array<{ loc?: unknown }> } };

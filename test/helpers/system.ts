@@ -18,7 +18,7 @@ import type { AiProvider } from '../../ai/provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
-import { loadAssistantSettings, type AssistantSettings } from '../../settings/assistant-settings.js';
+import { loadAssistantSettings, mergeSettings, type AssistantSettings } from '../../settings/assistant-settings.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
 import type { Store } from '../../store/store.js';
@@ -72,7 +72,7 @@ export function writeTestSettings(overrides: SystemOptions['settings'] = {}): st
     handoff: { phrases: ['talk to a human', 'real person', 'human'], sentimentAtOrBelow: 'very_negative', minConfidence: 0.2, maxAiRepliesPerSession: 50 },
     conversation: { quietWindowSeconds: 0.3, inactivitySeconds: 600, nudge: false },
   };
-  const merged = deepMerge(base, overrides as Record<string, unknown>);
+  const merged = mergeSettings(base, overrides as Record<string, unknown>);
   const dir = mkdtempSync(join(tmpdir(), 'fc-settings-'));
   const path = join(dir, 'settings.yaml');
   writeFileSync(path, stringify(merged));
@@ -333,15 +333,3 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(extra)) {
-    const current = out[key];
-    out[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
-        ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>)
-        : value;
-  }
-  return out;
-}

@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { encryptedFailureConverterPath } from '../../codec/data-converter.js';
 import { findOrBuildTemporalCli } from '../../scripts/temporal-cli.js';
-import { workflowsPath } from '../../worker/create-worker.js';
+import { freePort } from '../../lib/free-port.js';
+import { quietBundlerLogger, workflowsPath } from '../../worker/create-worker.js';
 import { searchAttributes } from '../../workflows/search-attributes.js';
 
 /**
@@ -60,24 +60,5 @@ export async function stopTestServer(): Promise<void> {
   await s.env.teardown();
 }
 
-/** Webpack's bundling chatter stays out of test output; errors still show. */
-export const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => process.stderr.write(`${message}\n`),
-};
-
-/** A port nothing listens on right now, for servers a test starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+export { quietBundlerLogger };

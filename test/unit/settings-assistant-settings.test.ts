@@ -105,6 +105,20 @@ handoff:
     expect(settings.handoff.sentimentAtOrBelow).to.equal(null);
   });
 
+  it('takes a sitemap by URL or by its path on the Freshdesk account, and names a path without its slash', () => {
+    write('kb.yaml', kbYaml);
+    const sources = (url: string) => write('settings.yaml', `knowledgeBase: kb.yaml\nknowledge:\n  sources:\n    - { type: sitemap, url: "${url}" }\n`);
+    for (const url of ['https://help.acme.com/sitemap.xml', '/sitemap.xml', '/support/sitemap.xml']) {
+      const [source] = loadAssistantSettings(sources(url)).knowledge.sources;
+      expect(source).to.deep.include({ type: 'sitemap', url });
+    }
+    for (const url of ['sitemap.xml', '//evil.example/sitemap.xml', 'ftp://acme.com/sitemap.xml']) {
+      expect(errorOf(() => loadAssistantSettings(sources(url))).problems).to.deep.equal([
+        'knowledge.sources[0].url: must be the http(s) URL of a sitemap.xml, or its path on the Freshdesk account (/sitemap.xml)',
+      ]);
+    }
+  });
+
   it('names every wrong field by its path in one error', () => {
     write('kb.yaml', kbYaml);
     const path = write(

@@ -47,6 +47,14 @@ describe('start-up settings', () => {
     expect(startup.warnings).to.deep.equal([]);
   });
 
+  it('without FRESHDESK_API_URL warns once for the example settings: its freshdesk source and its sitemap path both read the account', () => {
+    const { FRESHDESK_API_URL: _, ...withoutAccount } = goodWorkerEnv;
+    const messages = loadWorkerStartup(withoutAccount).warnings.map((w) => w.message);
+    expect(messages.filter((m) => m.startsWith('FRESHDESK_API_URL'))).to.deep.equal([
+      'FRESHDESK_API_URL must be the Freshdesk account URL (e.g. https://acme.freshdesk.com) when the settings name a freshdesk knowledge source or a sitemap by its path',
+    ]);
+  });
+
   describe('CONTACT_ID_SECRET', () => {
     const { CONTACT_ID_SECRET: _, ...withoutSecret } = goodWorkerEnv;
 

@@ -1,0 +1,77 @@
+/**
+ * A typed client of the sandbox's control API (control-api.ts), over HTTP: what a customer and
+ * a rep do in Freshchat, as the sandbox page does it. Every action sends the signed webhooks
+ * Freshchat would. Used by `npm run simulate`.
+ */
+
+export interface SandboxMessageView {
+  id: string;
+  actor_type: string;
+  actor_id?: string;
+  message_type?: string;
+  message_parts: Array<{ text?: { content: string } }>;
+  created_time: string;
+}
+
+export interface SandboxConversationView {
+  conversation: { conversation_id: string; status: string; assigned_agent_id?: string; assigned_group_id?: string; user_id: string };
+  messages: SandboxMessageView[];
+}
+
+export class SandboxControlError extends Error {
+  override name = 'SandboxControlError';
+}
+
+export class SandboxControl {
+  constructor(private readonly baseUrl: string) {}
+
+  async createCustomer(email: string, firstName: string): Promise<string> {
+    return (await this.call<{ id: string }>('POST', '/sandbox/users', { email, first_name: firstName })).id;
+  }
+
+  /** A conversation with no message yet: nothing is sent until someone writes. */
+  async createConversation(userId: string): Promise<string> {
+    return (await this.call<{ conversation_id: string }>('POST', '/sandbox/conversations', { user_id: userId })).conversation_id;
+  }
+
+  customerSays(conversationId: string, text: string): Promise<SandboxMessageView> {
+    return this.call('POST', `/sandbox/conversations/${conversationId}/customer-messages`, { text });
+  }
+
+  repSays(conversationId: string, agentId: string, text: string): Promise<SandboxMessageView> {
+    return this.call('POST', `/sandbox/conversations/${conversationId}/agent-messages`, { agent_id: agentId, text });
+  }
+
+  /** To `agentId`, or back to the unassigned queue (null), by the rep `byAgentId`. */
+  async assign(conversationId: string, agentId: string | null, byAgentId: string): Promise<void> {
+    await this.call('POST', `/sandbox/conversations/${conversationId}/assign`, agentId === null ? { assignor_id: byAgentId } : { agent_id: agentId, assignor_id: byAgentId });
+  }
+
+  async resolve(conversationId: string, agentId: string): Promise<void> {
+    await this.call('POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: agentId });
+  }
+
+  async reopen(conversationId: string, agentId: string): Promise<void> {
+    await this.call('POST', `/sandbox/conversations/${conversationId}/reopen`, { by: 'agent', agent_id: agentId });
+  }
+
+  conversation(conversationId: string): Promise<SandboxConversationView> {
+    return this.call('GET', `/sandbox/conversations/${conversationId}`);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!res.ok) throw new SandboxControlError(`${method} ${path} → ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return (await res.json()) as T;
+  }
+}
+
+/** The text of a message, its parts joined. */
+export function textOfMessage(message: SandboxMessageView): string {
+  return message.message_parts.map((part) => part.text?.content ?? '').join('\n');
+}
