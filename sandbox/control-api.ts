@@ -187,6 +187,8 @@ export function createControlApi(context: ControlApiContext): Router {
       app_id: store.appId,
       channel_id: store.channel.id,
       ai_agent_id: store.aiAgent.id,
+      // The page says where webhooks go (or that they go nowhere: a newcomer's first question).
+      webhook_url: webhooks.url ?? null,
       agents: [store.aiAgent, ...store.reps].map(agentJson),
       groups: store.groups,
       users: store.listUsers().map(userJson),

@@ -2,7 +2,8 @@
  * The sandbox page (`GET /`): chat as a customer on the left, watch and act as a rep on the
  * right, conversations listed on top. Plain HTML and vanilla JS polling the control API
  * every second. It lives in a TypeScript string because tsc does not copy .html files;
- * the script avoids backticks and dollar-brace so the string needs no escaping.
+ * the script avoids backticks and dollar-brace so the string needs no escaping. Whatever the
+ * sandbox holds (customer text, names, ids) is shown as text nodes, never parsed as HTML.
  */
 export function renderSandboxPage(): string {
   return PAGE_HTML;
@@ -53,10 +54,19 @@ const PAGE_HTML = /* html */ `<!doctype html>
   .deliveries { max-height: 120px; overflow-y: auto; font-size: 12px; border-top: 1px solid #e0e5ec; padding-top: 6px; }
   .error { color: #b42318; min-height: 1.2em; font-size: 12px; }
   .empty { color: #8a96a8; font-style: italic; padding: 8px; }
+  .notice { color: #146c2e; min-height: 1.2em; font-size: 12px; }
+  .hint { margin-bottom: 6px; }
+  .banner { margin: 12px 12px 0; padding: 6px 10px; border-radius: 4px; background: #fde7e4; color: #b42318; border: 1px solid #f3b8b0; }
+  .banner:not([hidden]) + main { height: calc(100vh - 90px); }
+  textarea.private { background: #fff8d6; border-style: dashed; }
+  .delivery.failed { color: #b42318; font-weight: 600; }
+  .delivery.pending, .delivery.skipped { color: #6b7890; }
+  .conversation:focus-visible { outline: 2px solid #2c7be5; }
 </style>
 </head>
 <body>
 <header><h1>Freshchat sandbox</h1><small id="account"></small></header>
+<div id="connection" class="banner" role="alert" hidden></div>
 <main>
   <section>
     <h2>Conversations</h2>
@@ -66,43 +76,42 @@ const PAGE_HTML = /* html */ `<!doctype html>
   <section>
     <h2>Customer</h2>
     <div class="row">
-      <select id="user-select" title="Chat as this user"></select>
+      <label>Chat as <select id="user-select"></select></label>
+      <button id="new-conversation" class="secondary" title="Your next message starts a new conversation">New conversation</button>
     </div>
     <div class="row">
       <input id="new-user-email" type="email" placeholder="email (optional)">
-      <input id="new-user-name" type="text" placeholder="first name" size="10">
-      <button id="create-user" class="secondary">New user</button>
+      <input id="new-user-name" type="text" placeholder="first name (optional)" size="14">
+      <button id="create-user" class="secondary">New customer</button>
     </div>
-    <div class="row">
-      <input id="first-message" type="text" placeholder="first message" style="flex:1">
-      <button id="start-conversation">Start conversation</button>
-    </div>
+    <div id="customer-hint" class="muted hint"></div>
     <div id="customer-messages" class="messages"></div>
     <div class="row">
-      <input id="customer-text" type="text" placeholder="write as the customer" style="flex:1">
-      <button id="customer-send">Send</button>
+      <input id="customer-text" type="text" placeholder="Write as the customer (Enter sends)" style="flex:1" autocomplete="off">
+      <button id="customer-send">Send as customer</button>
     </div>
-    <div id="customer-error" class="error"></div>
+    <div id="customer-error" class="error" role="alert"></div>
   </section>
 
   <section>
     <h2>Agent view</h2>
-    <div id="facts" class="facts muted">No conversation selected.</div>
+    <div id="facts" class="facts muted"></div>
     <div id="agent-messages" class="messages"></div>
     <div class="row">
-      <label>Rep <select id="rep-select"></select></label>
-      <label><input id="private-note" type="checkbox"> private note</label>
+      <label>Acting as <select id="rep-select"></select></label>
+      <label title="Only reps see a private note"><input id="private-note" type="checkbox" autocomplete="off"> private note</label>
     </div>
-    <textarea id="rep-text" placeholder="write as the rep"></textarea>
+    <textarea id="rep-text"></textarea>
     <div class="row" style="margin-top:6px">
-      <button id="rep-send">Send</button>
-      <button id="assign-me" class="secondary">Assign to me</button>
-      <button id="assign-ai" class="secondary">Assign to AI agent</button>
-      <button id="assign-queue" class="secondary">To queue</button>
-      <button id="resolve" class="secondary">Resolve</button>
-      <button id="reopen" class="secondary">Reopen</button>
+      <button id="rep-send">Send reply</button>
+      <button id="assign-me" class="secondary" title="Assign the conversation to the rep you act as">Assign to me</button>
+      <button id="assign-ai" class="secondary" title="Hand the conversation (back) to the AI agent">Assign to AI agent</button>
+      <button id="assign-queue" class="secondary" title="Take the assignee away: the conversation waits in the queue">Unassign (to queue)</button>
+      <button id="resolve" class="secondary" title="Only an open conversation can be resolved">Resolve</button>
+      <button id="reopen" class="secondary" title="Only a resolved conversation can be reopened">Reopen</button>
     </div>
-    <div id="agent-error" class="error"></div>
+    <div id="agent-status" class="notice" role="status"></div>
+    <div id="agent-error" class="error" role="alert"></div>
     <div id="deliveries" class="deliveries"></div>
   </section>
 </main>
@@ -112,14 +121,45 @@ const PAGE_HTML = /* html */ `<!doctype html>
   var state = { agents: [], users: [], conversations: [], groups: [] };
   var selectedId = new URLSearchParams(location.search).get('conversation');
   var chosenUserId = null;
+  var repKey = 'freshchat-sandbox.rep';
+  var chosenRepId = readStored(repKey);
+  /** The selected conversation as last shown, for the buttons. */
+  var shown = null;
+  /** A rep action in flight: its buttons wait, so a double click sends nothing twice. */
+  var busy = false;
+  var refreshSeq = 0;
+  var renderedSeq = 0;
+  var shownKeys = {};
+  /** Per message pane: false once the reader scrolled up, true again at the bottom. */
+  var following = {};
 
   function $(id) { return document.getElementById(id); }
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
+  function readStored(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function writeStored(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
   function time(iso) { return new Date(iso).toLocaleTimeString(); }
+
+  /** An element whose text is set as text, never parsed as HTML. */
+  function el(tag, className, children) {
+    var element = document.createElement(tag);
+    if (className) element.className = className;
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      element.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    });
+    return element;
+  }
+  function link(url, text) {
+    var a = el('a', null, [text]);
+    a.href = url; a.target = '_blank'; a.rel = 'noopener';
+    return a;
+  }
+  /** Replaces what target shows only when it changed: text selections, open dropdowns and scrolling survive polling. */
+  function show(target, key, build) {
+    if (shownKeys[target.id] === key) return false;
+    shownKeys[target.id] = key;
+    target.replaceChildren.apply(target, build().filter(function (node) { return node !== null && node !== undefined; }));
+    return true;
+  }
 
   function api(method, path, body) {
     return fetch(path, {
@@ -128,16 +168,27 @@ const PAGE_HTML = /* html */ `<!doctype html>
       body: body ? JSON.stringify(body) : undefined
     }).then(function (response) {
       return response.text().then(function (text) {
-        var data = text ? JSON.parse(text) : null;
-        if (!response.ok) throw new Error((data && data.message) || ('HTTP ' + response.status));
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!response.ok) {
+          var error = new Error((data && data.message) || ('HTTP ' + response.status + ' from ' + method + ' ' + path));
+          error.status = response.status;
+          throw error;
+        }
         return data;
       });
     });
   }
-  function reportTo(elementId) {
-    return function (error) { $(elementId).textContent = error.message; };
+  function describeError(error) {
+    if (error instanceof TypeError) return 'Cannot reach the sandbox at ' + location.origin + ' (is it still running?)';
+    return error.message;
   }
-  function clearErrors() { $('customer-error').textContent = ''; $('agent-error').textContent = ''; }
+  function reportTo(elementId) {
+    return function (error) { $(elementId).textContent = describeError(error); };
+  }
+  function clearNotices() {
+    ['customer-error', 'agent-error', 'agent-status'].forEach(function (id) { $(id).textContent = ''; });
+  }
 
   function agentById(id) { return state.agents.find(function (a) { return a.id === id; }); }
   function userById(id) { return state.users.find(function (u) { return u.id === id; }); }
@@ -147,11 +198,23 @@ const PAGE_HTML = /* html */ `<!doctype html>
     if (agent.id === state.ai_agent_id) return 'AI agent';
     return (agent.first_name + ' ' + (agent.last_name || '')).trim();
   }
-  /** Escaped text with its web links clickable (a note's trace URL). */
-  function linkify(escaped) {
-    return escaped.replace(/https?:[/][/][^\\s<]+/g, function (url) {
-      return '<a href="' + url + '" target="_blank" rel="noopener">' + url + '</a>';
-    });
+  function repName() {
+    var rep = agentById($('rep-select').value);
+    return rep ? agentName(rep) : 'the rep';
+  }
+  /** A message's text with its web links clickable (a note's trace URL). */
+  function textWithLinks(text) {
+    var nodes = [];
+    var pattern = /https?:[/][/][^\\s<>"]+/g;
+    var last = 0;
+    var match;
+    while ((match = pattern.exec(text))) {
+      if (match.index > last) nodes.push(text.slice(last, match.index));
+      nodes.push(link(match[0], match[0]));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) nodes.push(text.slice(last));
+    return nodes;
   }
   function userLabel(user) {
     if (!user) return 'unknown user';
@@ -168,146 +231,252 @@ const PAGE_HTML = /* html */ `<!doctype html>
     if (message.actor_type === 'bot') return 'Bot';
     return 'System';
   }
-  function textOf(message) {
-    return message.message_parts.map(function (part) {
-      if (part.text) return '<span class="text">' + linkify(escapeHtml(part.text.content)) + '</span>';
-      if (part.image) return '<a href="' + escapeHtml(part.image.url) + '" target="_blank">[image]</a>';
-      if (part.file) return '[file ' + escapeHtml(part.file.name) + ']';
-      return '[' + escapeHtml(Object.keys(part)[0] || 'part') + ']';
-    }).join('<br>');
+  function partsOf(message) {
+    var nodes = [];
+    message.message_parts.forEach(function (part, index) {
+      if (index > 0) nodes.push(el('br'));
+      if (part.text) nodes.push(el('span', 'text', textWithLinks(part.text.content)));
+      else if (part.image) nodes.push(/^https?:/i.test(String(part.image.url)) ? link(String(part.image.url), '[image]') : '[image]');
+      else if (part.file) nodes.push('[file ' + part.file.name + ']');
+      else nodes.push('[' + (Object.keys(part)[0] || 'part') + ']');
+    });
+    return nodes;
   }
 
   function renderAccount() {
-    $('account').textContent = 'app ' + state.app_id + ' · channel ' + state.channel_id;
+    var target = state.webhook_url
+      ? 'webhooks go to ' + state.webhook_url
+      : 'webhooks are not sent: no webhook URL is set (SANDBOX_WEBHOOK_URL)';
+    $('account').textContent = 'app ' + state.app_id + ' · channel ' + state.channel_id + ' · ' + target;
   }
 
   function renderConversationList() {
-    var html = state.conversations.map(function (c) {
-      var assignee = c.assigned_agent_id ? agentById(c.assigned_agent_id) : null;
-      return '<div class="conversation' + (c.conversation_id === selectedId ? ' selected' : '') +
-        '" data-id="' + escapeHtml(c.conversation_id) + '">' +
-        '<div class="who">' + escapeHtml(userLabel(userById(c.user_id))) + '</div>' +
-        '<span class="status ' + c.status + '">' + c.status + '</span> ' +
-        '<span class="muted">' + (assignee ? escapeHtml(agentName(assignee)) : 'unassigned') +
-        ' · ' + time(c.updated_time) + '</span></div>';
-    }).join('');
-    $('conversations').innerHTML = html || '<div class="empty">No conversations yet.</div>';
+    show($('conversations'), JSON.stringify([selectedId, state.conversations, state.users]), function () {
+      if (!state.conversations.length) return [el('div', 'empty', ['No conversations yet: write as the customer to start one.'])];
+      return state.conversations.map(function (c) {
+        var assignee = c.assigned_agent_id ? agentById(c.assigned_agent_id) : null;
+        var item = el('div', 'conversation' + (c.conversation_id === selectedId ? ' selected' : ''), [
+          el('div', 'who', [userLabel(userById(c.user_id))]),
+          el('span', 'status ' + c.status, [c.status]), ' ',
+          el('span', 'muted', [(assignee ? agentName(assignee) : 'unassigned') + ' · ' + time(c.updated_time)])
+        ]);
+        item.setAttribute('data-id', c.conversation_id);
+        item.setAttribute('role', 'button');
+        item.tabIndex = 0;
+        return item;
+      });
+    });
   }
 
   function fillSelect(select, options, selectedValue) {
-    var html = options.map(function (o) {
-      return '<option value="' + escapeHtml(o.value) + '"' + (o.value === selectedValue ? ' selected' : '') + '>' +
-        escapeHtml(o.label) + '</option>';
-    }).join('');
-    if (select.innerHTML !== html) select.innerHTML = html;
+    show(select, JSON.stringify([options, selectedValue]), function () {
+      return options.map(function (o) {
+        var option = el('option', null, [o.label]);
+        option.value = o.value;
+        option.selected = o.value === selectedValue;
+        return option;
+      });
+    });
+    select.value = selectedValue || '';
   }
 
   function renderSelects() {
-    var userOptions = state.users.map(function (u) { return { value: u.id, label: userLabel(u) }; });
-    if (!chosenUserId && state.users.length) chosenUserId = state.users[state.users.length - 1].id;
     var selected = state.conversations.find(function (c) { return c.conversation_id === selectedId; });
-    fillSelect($('user-select'), userOptions, selected ? selected.user_id : chosenUserId);
+    if (!chosenUserId && state.users.length) chosenUserId = state.users[state.users.length - 1].id;
+    var userOptions = state.users.map(function (u) { return { value: u.id, label: userLabel(u) }; });
+    if (!userOptions.length) userOptions = [{ value: '', label: 'a new customer (made when you write)' }];
+    fillSelect($('user-select'), userOptions, selected ? selected.user_id : (chosenUserId || ''));
     var reps = state.agents.filter(function (a) { return a.id !== state.ai_agent_id; });
-    var currentRep = $('rep-select').value || (reps[0] && reps[0].id);
-    fillSelect($('rep-select'), reps.map(function (a) { return { value: a.id, label: agentName(a) + ' <' + a.email + '>' }; }), currentRep);
+    if (!reps.some(function (a) { return a.id === chosenRepId; })) chosenRepId = reps[0] && reps[0].id;
+    fillSelect($('rep-select'), reps.map(function (a) { return { value: a.id, label: agentName(a) + ' <' + a.email + '>' }; }), chosenRepId);
   }
 
   function renderMessages(targetId, messages, forCustomer) {
     var target = $(targetId);
-    var atBottom = target.scrollHeight - target.scrollTop - target.clientHeight < 30;
-    var shown = forCustomer ? messages.filter(function (m) { return m.message_type !== 'private'; }) : messages;
-    var html = shown.map(function (m) {
-      var kind = m.actor_type === 'user' ? 'customer' : (m.actor_type === 'system' ? 'system' : 'agent');
-      var classes = 'message ' + kind;
-      if (m.message_type === 'private') classes += ' private';
-      if (forCustomer && m.actor_type === 'user') classes += ' mine';
-      // The customer sees "You" and "Support"; the rep sees who exactly wrote each message.
-      var label = forCustomer ? (m.actor_type === 'user' ? 'You' : (m.actor_type === 'system' ? 'System' : 'Support')) : authorOf(m);
-      return '<div class="' + classes + '"><div class="author">' + escapeHtml(label) +
-        (m.message_type === 'private' ? '<span class="badge">PRIVATE NOTE</span>' : '') +
-        ' <span class="muted">' + time(m.created_time) + '</span></div>' + textOf(m) + '</div>';
-    }).join('');
-    html = html || '<div class="empty">No messages.</div>';
-    if (target.innerHTML !== html) {
-      target.innerHTML = html;
-      if (atBottom) target.scrollTop = target.scrollHeight;
-    }
+    var visible = forCustomer ? messages.filter(function (m) { return m.message_type !== 'private'; }) : messages;
+    return show(target, JSON.stringify([visible, state.users.length]), function () {
+      if (!visible.length) return [el('div', 'empty', [forCustomer ? 'No messages yet.' : 'No conversation selected.'])];
+      return visible.map(function (m) {
+        var kind = m.actor_type === 'user' ? 'customer' : (m.actor_type === 'system' ? 'system' : 'agent');
+        var classes = 'message ' + kind;
+        if (m.message_type === 'private') classes += ' private';
+        if (forCustomer && m.actor_type === 'user') classes += ' mine';
+        // The customer sees "You" and "Support"; the rep sees who exactly wrote each message.
+        var label = forCustomer ? (m.actor_type === 'user' ? 'You' : (m.actor_type === 'system' ? 'System' : 'Support')) : authorOf(m);
+        return el('div', classes, [
+          el('div', 'author', [label, m.message_type === 'private' ? el('span', 'badge', ['PRIVATE NOTE']) : null, ' ', el('span', 'muted', [time(m.created_time)])])
+        ].concat(partsOf(m)));
+      });
+    });
+  }
+  /**
+   * Keeps each message pane at its latest message unless the reader scrolled up, also when
+   * the pane got shorter (the webhook list grew): after everything is laid out, so the
+   * scroll event that follows sees the final layout.
+   */
+  function followPanes() {
+    ['agent-messages', 'customer-messages'].forEach(function (id) {
+      var pane = $(id);
+      if (following[id] !== false) pane.scrollTop = pane.scrollHeight;
+    });
   }
 
-  function renderSelected(detail, deliveries) {
-    if (!detail) {
-      $('facts').textContent = 'No conversation selected.';
-      renderMessages('agent-messages', [], false);
-      renderMessages('customer-messages', [], true);
-      $('deliveries').innerHTML = '';
-      return;
+  function renderFacts(c) {
+    show($('facts'), JSON.stringify(c), function () {
+      if (!c) return ['Pick a conversation on the left to see it as a rep and act on it.'];
+      var assignee = c.assigned_agent_id ? agentById(c.assigned_agent_id) : null;
+      var group = c.assigned_group_id ? groupById(c.assigned_group_id) : null;
+      var status = el('span', 'status ' + c.status, [c.status]);
+      status.id = 'conversation-status';
+      var assigned = el('b', null, [assignee ? agentName(assignee) : 'nobody (in the queue)']);
+      assigned.id = 'conversation-assignee';
+      return [
+        status, ' assigned to: ', assigned,
+        group ? ' · group: ' + group.name : null,
+        ' · customer: ' + userLabel(userById(c.user_id)),
+        el('br'), el('span', 'muted', ['conversation ' + c.conversation_id])
+      ];
+    });
+  }
+
+  function renderDeliveries(deliveries) {
+    show($('deliveries'), JSON.stringify([selectedId, deliveries]), function () {
+      if (!selectedId) return [];
+      var lines = deliveries.slice().reverse().map(function (d) {
+        var line = el('div', 'delivery ' + d.status, [
+          d.action + ' · ' + d.status + ' · attempts ' + d.attempts +
+          (d.last_status_code ? ' · HTTP ' + d.last_status_code : '') + (d.last_error ? ' · ' + d.last_error : '')
+        ]);
+        if (d.status === 'skipped') line.title = 'Not sent: no webhook URL was set';
+        return line;
+      });
+      return [el('b', null, ['Webhooks sent for this conversation, newest first'])].concat(lines.length ? lines : [el('div', 'muted', ['none yet'])]);
+    });
+  }
+
+  function renderCustomerHint(c) {
+    var text;
+    if (!c) {
+      text = state.users.length
+        ? 'No conversation open: your message starts a new one as ' + userLabel(userById($('user-select').value)) + '.'
+        : 'Write a message: it starts a conversation as a new customer.';
+    } else if (c.status === 'resolved') {
+      text = 'This conversation is resolved: a new message reopens it, as in Freshchat.';
+    } else {
+      text = 'You are the customer of this conversation; private notes are not shown here.';
     }
-    var c = detail.conversation;
-    var assignee = c.assigned_agent_id ? agentById(c.assigned_agent_id) : null;
-    var group = c.assigned_group_id ? groupById(c.assigned_group_id) : null;
-    $('facts').innerHTML = '<span class="status ' + c.status + '">' + c.status + '</span> ' +
-      'assignee: <b>' + (assignee ? escapeHtml(c.assigned_agent_id === state.ai_agent_id ? 'AI agent' : agentName(assignee)) : 'nobody') + '</b>' +
-      (group ? ' · group: ' + escapeHtml(group.name) : '') +
-      ' · customer: ' + escapeHtml(userLabel(userById(c.user_id))) +
-      '<br><span class="muted">' + escapeHtml(c.conversation_id) + '</span>';
-    renderMessages('agent-messages', detail.messages, false);
-    renderMessages('customer-messages', detail.messages, true);
-    $('deliveries').innerHTML = '<b>Webhooks</b><br>' + deliveries.slice().reverse().map(function (d) {
-      return escapeHtml(d.action) + ' · ' + d.status + ' · attempts ' + d.attempts +
-        (d.last_status_code ? ' · HTTP ' + d.last_status_code : '');
-    }).join('<br>');
+    $('customer-hint').textContent = text;
+  }
+
+  function updateButtons() {
+    var c = shown;
+    var none = !c || busy;
+    $('rep-send').disabled = none;
+    $('assign-me').disabled = none;
+    $('assign-ai').disabled = none;
+    $('assign-queue').disabled = none || !c.assigned_agent_id;
+    $('resolve').disabled = none || c.status === 'resolved';
+    $('reopen').disabled = none || c.status !== 'resolved';
+  }
+
+  function render(detail, deliveries) {
+    shown = detail ? detail.conversation : null;
+    renderAccount();
+    renderConversationList();
+    renderSelects();
+    renderFacts(shown);
+    renderMessages('agent-messages', detail ? detail.messages : [], false);
+    renderMessages('customer-messages', detail ? detail.messages : [], true);
+    renderDeliveries(deliveries);
+    renderCustomerHint(shown);
+    updateButtons();
+    followPanes();
+  }
+
+  function setConnection(error) {
+    var banner = $('connection');
+    banner.hidden = !error;
+    banner.textContent = error ? describeError(error) + '. What is shown may be out of date; retrying every second.' : '';
   }
 
   function refresh() {
-    var requests = [api('GET', '/sandbox/state')];
-    if (selectedId) {
-      // An unknown conversation (a stale link after a restart) just clears the selection.
-      requests.push(api('GET', '/sandbox/conversations/' + encodeURIComponent(selectedId)).catch(function () { return null; }));
-      requests.push(api('GET', '/sandbox/webhooks?conversation_id=' + encodeURIComponent(selectedId)));
-    }
-    return Promise.all(requests).then(function (results) {
+    var seq = ++refreshSeq;
+    var id = selectedId;
+    var stale = false;
+    return api('GET', '/sandbox/state').then(function (next) {
+      // A stale link (the sandbox keeps everything in memory) is not asked for: it is said so.
+      stale = Boolean(id) && !next.conversations.some(function (c) { return c.conversation_id === id; });
+      var details = id && !stale
+        ? [api('GET', '/sandbox/conversations/' + encodeURIComponent(id)), api('GET', '/sandbox/webhooks?conversation_id=' + encodeURIComponent(id))]
+        : [];
+      return Promise.all([next].concat(details));
+    }).then(function (results) {
+      if (seq < renderedSeq || id !== selectedId) return; // a late answer, or the selection changed meanwhile
+      renderedSeq = seq;
+      setConnection(null);
       state = results[0];
-      if (selectedId && !results[1]) selectedId = null;
-      renderAccount();
-      renderConversationList();
-      renderSelects();
-      renderSelected(results[1], results[2] || []);
-    }).catch(function (error) { console.warn('sandbox refresh failed', error); });
+      if (stale) {
+        selectedId = null;
+        history.replaceState(null, '', location.pathname);
+        $('agent-error').textContent = 'Conversation ' + id + ' does not exist (any more): the sandbox forgets everything when it restarts.';
+      }
+      render(results[1] || null, results[2] || []);
+    }).catch(function (error) {
+      if (seq >= renderedSeq) setConnection(error);
+    });
   }
 
   function select(conversationId) {
     selectedId = conversationId;
-    history.replaceState(null, '', conversationId ? '?conversation=' + encodeURIComponent(conversationId) : '/');
-    clearErrors();
+    history.replaceState(null, '', conversationId ? '?conversation=' + encodeURIComponent(conversationId) : location.pathname);
+    clearNotices();
     return refresh();
   }
 
-  function selectedConversationPath(action) {
-    if (!selectedId) throw new Error('Select a conversation first');
-    return '/sandbox/conversations/' + encodeURIComponent(selectedId) + '/' + action;
+  /** Runs a rep action on the selected conversation; says what happened (which webhook) or why not. */
+  function repAction(action, body, outcome) {
+    clearNotices();
+    if (!selectedId) { $('agent-error').textContent = 'Pick a conversation on the left first.'; return Promise.resolve(false); }
+    busy = true;
+    updateButtons();
+    return api('POST', '/sandbox/conversations/' + encodeURIComponent(selectedId) + '/' + action, body)
+      .then(function (result) { $('agent-status').textContent = outcome(result); return true; })
+      .catch(function (error) { reportTo('agent-error')(error); return false; })
+      .then(function (ok) {
+        busy = false;
+        return refresh().then(function () { return ok; });
+      });
   }
-  /** Runs a rep action on the selected conversation and shows its error, if any. */
-  function repAction(action, body) {
-    clearErrors();
-    try {
-      return api('POST', selectedConversationPath(action), body).then(refresh).catch(reportTo('agent-error'));
-    } catch (error) { reportTo('agent-error')(error); }
+  function changed(done, webhook) {
+    return function (result) {
+      return result.webhook_sent ? done + ': ' + webhook + ' webhook queued (deliveries below).' : 'Nothing changed, so no webhook was sent.';
+    };
   }
 
+  ['agent-messages', 'customer-messages'].forEach(function (id) {
+    $(id).addEventListener('scroll', function () {
+      var pane = $(id);
+      following[id] = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 30;
+    });
+  });
   $('conversations').addEventListener('click', function (event) {
     var item = event.target.closest('.conversation');
     if (item) select(item.getAttribute('data-id'));
   });
+  $('conversations').addEventListener('keydown', function (event) {
+    var item = event.target.closest('.conversation');
+    if (item && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); select(item.getAttribute('data-id')); }
+  });
   $('user-select').addEventListener('change', function () {
     chosenUserId = $('user-select').value;
-    var current = state.conversations.find(function (c) { return c.conversation_id === selectedId; });
-    if (current && current.user_id !== chosenUserId) {
-      var latest = state.conversations.find(function (c) { return c.user_id === chosenUserId; });
-      select(latest ? latest.conversation_id : null);
-    }
+    var latest = state.conversations.find(function (c) { return c.user_id === chosenUserId; });
+    select(latest ? latest.conversation_id : null);
+  });
+  $('new-conversation').addEventListener('click', function () {
+    select(null).then(function () { $('customer-text').focus(); });
   });
   $('create-user').addEventListener('click', function () {
-    clearErrors();
+    clearNotices();
     var body = {};
     if ($('new-user-email').value.trim()) body.email = $('new-user-email').value.trim();
     if ($('new-user-name').value.trim()) body.first_name = $('new-user-name').value.trim();
@@ -317,53 +486,80 @@ const PAGE_HTML = /* html */ `<!doctype html>
       return select(null);
     }).catch(reportTo('customer-error'));
   });
-  $('start-conversation').addEventListener('click', function () {
-    clearErrors();
-    var userId = $('user-select').value;
-    if (!userId) { $('customer-error').textContent = 'Create a user first'; return; }
-    var body = { user_id: userId };
-    if ($('first-message').value.trim()) body.text = $('first-message').value.trim();
-    api('POST', '/sandbox/conversations', body).then(function (created) {
-      $('first-message').value = '';
-      return select(created.conversation_id);
-    }).catch(reportTo('customer-error'));
-  });
+  /** The customer chatting: the chosen user, or a new one when there is none yet. */
+  function customerId() {
+    var id = $('user-select').value;
+    if (id) return Promise.resolve(id);
+    return api('POST', '/sandbox/users', {}).then(function (user) { chosenUserId = user.id; return user.id; });
+  }
   function sendAsCustomer() {
-    clearErrors();
+    clearNotices();
     var text = $('customer-text').value.trim();
-    if (!text) return;
-    if (!selectedId) { $('customer-error').textContent = 'Start or select a conversation first'; return; }
-    api('POST', selectedConversationPath('customer-messages'), { text: text }).then(function () {
-      $('customer-text').value = '';
-      return refresh();
-    }).catch(reportTo('customer-error'));
+    if (!text) { $('customer-error').textContent = 'Type a message first.'; return; }
+    var button = $('customer-send');
+    button.disabled = true;
+    var sent = selectedId
+      ? api('POST', '/sandbox/conversations/' + encodeURIComponent(selectedId) + '/customer-messages', { text: text }).then(function () {
+        $('customer-text').value = '';
+        return refresh();
+      })
+      : customerId().then(function (userId) {
+        return api('POST', '/sandbox/conversations', { user_id: userId, text: text });
+      }).then(function (created) {
+        $('customer-text').value = '';
+        return select(created.conversation_id);
+      });
+    sent.catch(reportTo('customer-error'))
+      .then(function () { button.disabled = false; });
   }
   $('customer-send').addEventListener('click', sendAsCustomer);
-  $('customer-text').addEventListener('keydown', function (event) { if (event.key === 'Enter') sendAsCustomer(); });
+  $('customer-text').addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.isComposing) sendAsCustomer();
+  });
 
-  $('rep-send').addEventListener('click', function () {
+  $('rep-select').addEventListener('change', function () {
+    chosenRepId = $('rep-select').value;
+    writeStored(repKey, chosenRepId);
+  });
+  /** The send button says what it sends: a reply the customer reads, or a private note. */
+  function showNoteMode() {
+    var note = $('private-note').checked;
+    $('rep-send').textContent = note ? 'Add private note' : 'Send reply';
+    $('rep-text').classList.toggle('private', note);
+    $('rep-text').placeholder = note
+      ? 'A private note: only reps see it (Ctrl+Enter adds it)'
+      : 'A reply to the customer as the rep chosen above (Ctrl+Enter sends)';
+  }
+  $('private-note').addEventListener('change', showNoteMode);
+  function sendAsRep() {
     var text = $('rep-text').value.trim();
-    if (!text) return;
-    var body = { agent_id: $('rep-select').value, text: text, message_type: $('private-note').checked ? 'private' : 'normal' };
-    var done = repAction('agent-messages', body);
-    if (done) done.then(function () { if (!$('agent-error').textContent) $('rep-text').value = ''; });
+    if (!text) { clearNotices(); $('agent-error').textContent = 'Write the reply first.'; return; }
+    var note = $('private-note').checked;
+    var body = { agent_id: $('rep-select').value, text: text, message_type: note ? 'private' : 'normal' };
+    var done = (note ? 'Private note added by ' : 'Reply sent by ') + repName() + ': message_create webhook queued (deliveries below).';
+    repAction('agent-messages', body, function () { return done; }).then(function (ok) { if (ok) $('rep-text').value = ''; });
+  }
+  $('rep-send').addEventListener('click', sendAsRep);
+  $('rep-text').addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); if (!$('rep-send').disabled) sendAsRep(); }
   });
   $('assign-me').addEventListener('click', function () {
-    repAction('assign', { agent_id: $('rep-select').value });
+    repAction('assign', { agent_id: $('rep-select').value }, changed('Assigned to ' + repName(), 'conversation_assignment'));
   });
   $('assign-ai').addEventListener('click', function () {
-    repAction('assign', { agent_id: state.ai_agent_id, assignor_id: $('rep-select').value });
+    repAction('assign', { agent_id: state.ai_agent_id, assignor_id: $('rep-select').value }, changed('Assigned to the AI agent', 'conversation_assignment'));
   });
   $('assign-queue').addEventListener('click', function () {
-    repAction('assign', { agent_id: '', assignor_id: $('rep-select').value });
+    repAction('assign', { agent_id: '', assignor_id: $('rep-select').value }, changed('Unassigned (back in the queue)', 'conversation_assignment'));
   });
   $('resolve').addEventListener('click', function () {
-    repAction('resolve', { agent_id: $('rep-select').value });
+    repAction('resolve', { agent_id: $('rep-select').value }, changed('Resolved by ' + repName(), 'conversation_resolution'));
   });
   $('reopen').addEventListener('click', function () {
-    repAction('reopen', { by: 'agent', agent_id: $('rep-select').value });
+    repAction('reopen', { by: 'agent', agent_id: $('rep-select').value }, changed('Reopened by ' + repName(), 'conversation_reopen'));
   });
 
+  showNoteMode();
   refresh();
   setInterval(refresh, 1000);
 })();

@@ -48,6 +48,11 @@ export class WebhookSender {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3000;
   }
 
+  /** Where deliveries go now; undefined = nowhere (they are recorded as 'skipped'). */
+  get url(): string | undefined {
+    return this.webhookUrl;
+  }
+
   setWebhookUrl(url: string): void {
     this.webhookUrl = url || undefined;
   }
