@@ -44,7 +44,7 @@ export class SandboxControl {
 
   /** To `agentId`, or back to the unassigned queue (null), by the rep `byAgentId`. */
   async assign(conversationId: string, agentId: string | null, byAgentId: string): Promise<void> {
-    await this.call('POST', `/sandbox/conversations/${conversationId}/assign`, agentId === null ? { assignor_id: byAgentId } : { agent_id: agentId, assignor_id: byAgentId });
+    await this.call('POST', `/sandbox/conversations/${conversationId}/assign`, { agent_id: agentId ?? '', assignor_id: byAgentId });
   }
 
   async resolve(conversationId: string, agentId: string): Promise<void> {
