@@ -8,17 +8,19 @@ import { describeDecision } from './expectations.js';
 import type { ScenarioResult } from './run-scenario.js';
 
 export function resultsTable(results: ScenarioResult[]): string {
-  const rows = results.map((r) => [r.passed ? 'pass' : 'FAIL', r.scenario.name, basename(r.scenario.file), `${(r.durationMs / 1000).toFixed(1)} s`, r.failure ? `step ${r.failure.step}` : '']);
+  const rows = results.map((r) => [r.skipped ? 'skip' : r.passed ? 'pass' : 'FAIL', r.scenario.name, basename(r.scenario.file), `${(r.durationMs / 1000).toFixed(1)} s`, r.failure ? whereOf(r.failure.step) : '']);
   const header = ['result', 'scenario', 'file', 'time', 'failed at'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const passed = results.filter((r) => r.passed).length;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', `${passed} of ${results.length} scenarios passed`].join('\n');
+  const passed = results.filter((r) => r.passed && !r.skipped).length;
+  const skipped = results.filter((r) => r.skipped).length;
+  const summary = `${passed} of ${results.length} scenarios passed${skipped ? `, ${skipped} skipped` : ''}`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', summary].join('\n');
 }
 
 /** The failure, the conversation as Freshchat has it, and every decision the AI made. */
 export function failureDetails(result: ScenarioResult, uiUrl?: string, namespace?: string): string {
-  const lines = [`✗ ${result.scenario.name} (${basename(result.scenario.file)})`, `  step ${result.failure?.step}: ${result.failure?.message}`];
+  const lines = [`✗ ${result.scenario.name} (${basename(result.scenario.file)})`, `  ${whereOf(result.failure?.step ?? 0)}: ${result.failure?.message}`];
   if (result.workflowId && uiUrl && namespace) lines.push(`  trace: ${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(result.workflowId)}`);
   lines.push('  transcript:');
   if (result.transcript.length === 0) lines.push('    (no messages)');
@@ -47,14 +49,18 @@ export function junitXml(results: ScenarioResult[]): string {
         '@name': 'simulations',
         '@tests': results.length,
         '@failures': failures,
+        '@skipped': results.filter((r) => r.skipped).length,
         '@time': seconds(results.reduce((sum, r) => sum + r.durationMs, 0)),
         testcase: results.map((r) => ({
           '@name': r.scenario.name,
           '@classname': basename(r.scenario.file),
           '@time': seconds(r.durationMs),
-          ...(r.passed ? {} : { failure: { '@message': `step ${r.failure?.step}: ${r.failure?.message}`, '#text': failureDetails(r) } }),
+          ...(r.skipped ? { skipped: { '@message': r.skipped } } : r.passed ? {} : { failure: { '@message': `${whereOf(r.failure?.step ?? 0)}: ${r.failure?.message}`, '#text': failureDetails(r) } }),
         })),
       },
     },
   }) as string;
 }
+
+/** Step 0 is what comes before the steps: the scenario's own system, the simulated customer's conversation. */
+const whereOf = (step: number) => (step === 0 ? 'before the steps' : `step ${step}`);

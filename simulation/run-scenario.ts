@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { SandboxControl, textOfMessage, type SandboxMessageView } from '../sandbox/control-client.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../workflows/messages.js';
-import { decisionProblem, mentionProblems, resolutionProblem } from './expectations.js';
+import { decisionProblem, describeDecision, mentionProblems, resolutionProblem } from './expectations.js';
 import type { ScenarioSystem } from './harness.js';
 import type { Expectation, Scenario, ScenarioStep } from './scenario.js';
+import { SimulatedCustomer, type DialogLine, type SimulatorConfig } from './simulated-customer.js';
 
 export interface TranscriptLine {
   at: string;
@@ -23,6 +24,8 @@ export interface TranscriptLine {
 export interface ScenarioResult {
   scenario: Scenario;
   passed: boolean;
+  /** Why it did not run (a simulated customer without a simulator endpoint); not a failure. */
+  skipped?: string;
   /** The first step that failed (1-based) and why. */
   failure?: { step: number; message: string };
   durationMs: number;
@@ -47,17 +50,36 @@ class StepFailure extends Error {}
 
 const pollMs = 200;
 
-export async function runScenario(scenario: Scenario, client: Client, startSystem: (scenario: Scenario) => Promise<ScenarioSystem>): Promise<ScenarioResult> {
+export interface ScenarioRunner {
+  client: Client;
+  startScenarioSystem(scenario: Scenario): Promise<ScenarioSystem>;
+  /** The endpoint of simulated customers; none: persona scenarios are skipped. */
+  simulator?: SimulatorConfig;
+}
+
+export async function runScenario(scenario: Scenario, runner: ScenarioRunner): Promise<ScenarioResult> {
   const started = Date.now();
   const result: ScenarioResult = { scenario, passed: false, durationMs: 0, transcript: [], decisions: [] };
+  const persona = scenario.simulatedCustomer;
+  if (persona && !runner.simulator) {
+    return { ...result, passed: true, skipped: 'a simulated customer needs SIMULATOR_BASE_URL, SIMULATOR_API_KEY and SIMULATOR_MODEL (or AI_PROVIDER=openai)' };
+  }
   let system: ScenarioSystem | undefined;
   try {
-    system = await startSystem(scenario);
-    const run = new ScenarioRun(scenario, client, system);
+    system = await runner.startScenarioSystem(scenario);
+    const run = new ScenarioRun(scenario, runner.client, system);
     await run.prepare();
     result.conversationId = run.conversationId;
     result.workflowId = conversationWorkflowId(run.conversationId);
+    if (persona) {
+      try {
+        await run.converse(new SimulatedCustomer(runner.simulator!, persona.persona, persona.goal), persona.maxTurns);
+      } catch (error) {
+        result.failure = { step: 0, message: `the simulated customer: ${(error as Error).message}` };
+      }
+    }
     for (const [index, step] of scenario.steps.entries()) {
+      if (result.failure) break;
       try {
         await run.step(step);
       } catch (error) {
@@ -121,6 +143,11 @@ class ScenarioRun {
   private notesChecked = 0;
   /** Private notes that belong to handoffs and resolutions already seen complete. */
   private notesSettled = 0;
+  /**
+   * After a simulated customer is done, expectations look back over the whole conversation:
+   * each matches a decision after the one the previous matched, others may come between.
+   */
+  private lookBack = false;
 
   constructor(
     private readonly scenario: Scenario,
@@ -150,7 +177,52 @@ class ScenarioRun {
     } else await this.expect(step.expect);
   }
 
+  /**
+   * The simulated customer writes, the AI answers, until the customer is done, the AI is no
+   * longer the one answering (a handoff, a resolution), or `maxTurns` messages were written.
+   */
+  async converse(customer: SimulatedCustomer, maxTurns: number): Promise<void> {
+    for (let turn = 0; turn < maxTurns; turn++) {
+      const observed = await this.observe();
+      if (turn > 0 && observed.view?.state !== 'ai_active') break;
+      const text = await customer.next(this.dialogOf(observed.messages));
+      if (text === undefined) break;
+      await this.control.customerSays(this.conversationId, text);
+      const decided = await this.waitFor('the AI decision', (o) => o.decisions.length > this.decisionsSeen);
+      const decision = decided.decisions.at(-1)!;
+      this.decisionsSeen = decided.decisions.length;
+      const settled = await this.waitFor('the outcome in Freshchat', (o) =>
+        decision.outcome === 'posted' ? o.aiPosts.length > this.postsSeen : decision.outcome === 'escalated' ? o.notes.length > this.notesSettled : decision.outcome !== 'resolved' || o.view?.state === 'resolved',
+      );
+      this.postsSeen = settled.aiPosts.length;
+      this.notesSettled = settled.notes.length;
+    }
+    this.lookBack = true;
+    this.decisionsSeen = 0;
+  }
+
+  private dialogOf(messages: SandboxMessageView[]): DialogLine[] {
+    return messages
+      .filter((m) => m.actor_type === 'user' || (m.actor_type === 'agent' && m.message_type !== 'private'))
+      .map((m) => ({ from: m.actor_type === 'user' ? 'customer' : 'support', text: textOfMessage(m) }));
+  }
+
   private async expect(expected: Expectation): Promise<void> {
+    if ('action' in expected && this.lookBack) {
+      const observed = await this.observe();
+      const index = observed.decisions.findIndex((d, i) => i >= this.decisionsSeen && !decisionProblem(expected, d));
+      if (index < 0) {
+        const seen = observed.decisions.map((d) => describeDecision(d)).join('; ') || 'none';
+        throw new StepFailure(`no decision ${this.decisionsSeen > 0 ? 'after the one matched before ' : ''}matches; the AI decided: ${seen}`);
+      }
+      this.decisionsSeen = index + 1;
+      const said = observed.aiPosts.join('\n');
+      const problems = mentionProblems(said, expected.mentions, expected.notMentions);
+      if (problems.length > 0) throw new StepFailure(`what the AI said to the customer ${problems.join(', ')}: "${clip(said)}"`);
+      const unresolved = expected.action === 'resolve' ? resolutionProblem(expected.resolution, observed.view?.resolutionKind) : undefined;
+      if (unresolved) throw new StepFailure(unresolved);
+      return;
+    }
     if ('action' in expected) {
       const observed = await this.waitFor('the AI decision', (o) => o.decisions.length > this.decisionsSeen);
       const decision = observed.decisions[this.decisionsSeen++]!;

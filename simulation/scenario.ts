@@ -68,6 +68,10 @@ const ScenarioHeader = z.strictObject({
   timeoutSeconds: z.number().positive().max(3600).default(30),
   /** How long `silent` watches for a customer-facing post. */
   quietSeconds: z.number().positive().max(600).default(4),
+  /** A simulated customer instead of scripted customer turns (simulated-customer.ts): who it is, what it wants, for how many messages. */
+  persona: text.optional(),
+  goal: text.optional(),
+  maxTurns: z.int().min(1).max(30).default(6),
   steps: z.array(z.unknown()).min(1, 'a scenario needs at least one step'),
 });
 
@@ -80,6 +84,8 @@ export interface Scenario {
   mode?: 'auto' | 'assigned-only';
   timeoutSeconds: number;
   quietSeconds: number;
+  /** Present: a model plays the customer, and `steps` are expectations checked after it is done. */
+  simulatedCustomer?: { persona: string; goal: string; maxTurns: number };
   steps: ScenarioStep[];
 }
 
@@ -105,15 +111,18 @@ export function parseScenario(data: unknown, file: string, checkSettings?: Setti
     if (runWideSettings.includes(key)) problems.push(`settings.${key}: knowledge is synced once for the whole run and cannot be changed by a scenario`);
   }
   if (header.data.settings && problems.length === 0 && checkSettings) problems.push(...checkSettings(header.data.settings).map((p) => `settings.${p}`));
+  const { persona, goal, maxTurns, steps: rawSteps, ...rest } = header.data;
+  if ((persona === undefined) !== (goal === undefined)) problems.push(persona === undefined ? 'persona: required with a goal' : 'goal: required with a persona');
   const steps: ScenarioStep[] = [];
-  header.data.steps.forEach((raw, index) => {
+  rawSteps.forEach((raw, index) => {
     const parsed = parseStep(raw);
     if ('problems' in parsed) problems.push(...parsed.problems.map((p) => `step ${index + 1}${parsed.kind ? ` (${parsed.kind})` : ''}: ${p}`));
+    else if (persona !== undefined && !('expect' in parsed.step)) problems.push(`step ${index + 1}: with a persona the simulated customer acts; give expect steps only`);
     else steps.push(parsed.step);
   });
   if (problems.length > 0) return { ok: false, problems };
-  const { steps: _, ...rest } = header.data;
-  return { ok: true, scenario: { file, ...rest, steps } };
+  const simulatedCustomer = persona !== undefined && goal !== undefined ? { persona, goal, maxTurns } : undefined;
+  return { ok: true, scenario: { file, ...rest, ...(simulatedCustomer && { simulatedCustomer }), steps } };
 }
 
 type StepParse = { step: ScenarioStep } | { kind?: string; problems: string[] };

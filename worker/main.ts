@@ -84,7 +84,8 @@ async function keepKnowledgeInSync(connection: NativeConnection, namespace: stri
   try {
     await ensureKnowledgeSyncSchedule(client, taskQueue, startup.settings.knowledge.syncIntervalMinutes, logger);
     const firstSync = await startKnowledgeSyncIfNeverSynced(client, store, taskQueue, logger);
-    await Promise.race([firstSync?.result(), new Promise((resolve) => setTimeout(resolve, 60_000))]);
+    // Unref'd: a worker stopped during the first sync exits at once, not when this minute is up.
+    await Promise.race([firstSync?.result(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
   } catch (error) {
     logger.error({ error: (error as Error).message }, 'could not schedule the knowledge sync: run npm run knowledge-sync, and see npm run doctor');
   }

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -62,18 +64,81 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
       'name: expects a handoff for a question the AI answers\nsteps:\n  - customer: How long does shipping take?\n  - expect: { action: escalate }\n',
     );
     writeFileSync(join(scenarios, 'right.yaml'), 'name: the answer\nsteps:\n  - customer: How much does shipping cost?\n  - expect: { action: reply, mentions: ["4.95"] }\n');
+    writeFileSync(join(scenarios, 'persona.yaml'), 'name: a persona\npersona: someone\ngoal: something\nsteps:\n  - expect: { action: reply }\n');
     // No TEMPORAL_ADDRESS: the run starts a dev server of its own, as on a newcomer's machine.
     const run = await simulate([scenarios], {});
     expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(1);
     expect(run.stdout).to.include('Starting a Temporal dev server for this run');
     expect(run.stdout).to.match(/^pass +the answer /m);
     expect(run.stdout).to.match(/^FAIL +expects a handoff for a question the AI answers +wrong\.yaml +[\d.]+ s +step 2$/m);
-    expect(run.stdout).to.include('1 of 2 scenarios passed');
+    expect(run.stdout).to.include('1 of 3 scenarios passed, 1 skipped');
+    // No simulator endpoint (the faq provider, no SIMULATOR_*): the persona is skipped, saying why.
+    expect(run.stdout).to.match(/^skip +a persona /m);
+    expect(run.stdout).to.include('a persona (skipped: a simulated customer needs SIMULATOR_BASE_URL');
     expect(run.stdout).to.include('step 2: expect escalate: expected the AI to escalate, but it decided: reply (rule ai_decision, posted');
     expect(run.stdout).to.match(/\d\d:\d\d:\d\d customer: How long does shipping take\?/);
     expect(run.stdout).to.match(/\d\d:\d\d:\d\d AI: .*working day/);
     expect(run.stdout).to.match(/session 1 turn 1: reply \(rule ai_decision, posted.*; sources faq:shipping-times/);
     expect(run.stdout).to.include("The product's log lines of this run:");
+  });
+
+  it('plays a persona with a model (a local chat-completions server with a scripted customer), and checks the outcome with the same expectations', async () => {
+    const requests: Array<{ authorization?: string; model: string; messages: Array<{ role: string; content: string }> }> = [];
+    const script = ['How long does delivery to Austria take?', "Great, thanks - that's all!"];
+    const simulator = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        const request = JSON.parse(body) as { model: string; messages: Array<{ role: string; content: string }> };
+        requests.push({ authorization: req.headers.authorization, ...request });
+        // The customer's own earlier lines come back as the assistant's: the next line of the script, then done.
+        const said = request.messages.filter((m) => m.role === 'assistant').length;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'sim', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: script[said] ?? '[done]' } }] }));
+      });
+    });
+    await new Promise<void>((r) => simulator.listen(0, '127.0.0.1', r));
+    const scenarios = join(dir, 'persona');
+    mkdirSync(scenarios);
+    writeFileSync(
+      join(scenarios, 'persona.yaml'),
+      [
+        'name: a simulated customer in Vienna',
+        'persona: A customer in Vienna who writes short messages',
+        'goal: Learn how long delivery to Austria takes, then say thanks',
+        'maxTurns: 4',
+        'steps:',
+        '  - expect: { action: reply, mentions: [working days] }',
+        '  - expect: { action: resolve, resolution: confirmed }',
+        '  - expect: { state: resolved }',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const { port } = simulator.address() as AddressInfo;
+      const run = await simulate([scenarios], {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        SIMULATOR_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        SIMULATOR_API_KEY: 'sim-key',
+        SIMULATOR_MODEL: 'customer-model',
+      });
+      expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
+      expect(run.stdout).to.match(/^pass +a simulated customer in Vienna /m);
+      // Two lines of the script, then done: three calls, each with the persona, the goal and the chat so far.
+      expect(requests).to.have.length(3);
+      for (const r of requests) {
+        expect(r).to.deep.include({ authorization: 'Bearer sim-key', model: 'customer-model' });
+        expect(r.messages[0]!.role).to.equal('system');
+        expect(r.messages[0]!.content).to.include('A customer in Vienna who writes short messages').and.include('Learn how long delivery to Austria takes');
+      }
+      const second = requests[1]!.messages.slice(1);
+      expect(second.map((m) => m.role)).to.deep.equal(['assistant', 'user']);
+      expect(second[0]!.content).to.equal(script[0]);
+      expect(second[1]!.content).to.match(/working day/); // the AI's answer reached the customer
+    } finally {
+      simulator.close();
+    }
   });
 
   it('terminates its conversations on a shared Temporal: nothing of a run stays open there', async () => {

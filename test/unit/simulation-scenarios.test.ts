@@ -8,6 +8,8 @@ import { decisionProblem, mentionProblems, resolutionProblem } from '../../simul
 import { failureDetails, junitXml, resultsTable } from '../../simulation/report.js';
 import type { ScenarioResult } from '../../simulation/run-scenario.js';
 import { loadScenarios, parseScenario, ScenarioFileError, type Scenario } from '../../simulation/scenario.js';
+import { simulatorConfigFrom } from '../../simulation/simulated-customer.js';
+import { ConfigError } from '../../config/env.js';
 import type { DecisionRecord } from '../../workflows/messages.js';
 import { repoRoot } from '../helpers/system.js';
 
@@ -122,6 +124,41 @@ describe('simulation scenarios (npm run simulate)', () => {
       expect(error!.problems.at(-1)).to.equal("2 scenarios are named 'same': names must be unique (they name the results)");
       expect(() => loadScenarios([join(dir, 'missing.yaml')])).to.throw(ScenarioFileError, 'missing.yaml: file not found');
       expect(() => loadScenarios([join(dir, 'notes.txt', '..', 'empty')])).to.throw(ScenarioFileError);
+    });
+  });
+
+  describe('simulated customers', () => {
+    it('a persona comes with a goal, and then the steps are expectations only', () => {
+      const parsed = parseScenario({ name: 'p', persona: 'A customer in Vienna', goal: 'Learn the delivery time', steps: [{ expect: { action: 'reply' } }] }, 'p.yaml');
+      expect(parsed.ok && parsed.scenario.simulatedCustomer).to.deep.equal({ persona: 'A customer in Vienna', goal: 'Learn the delivery time', maxTurns: 6 });
+      expect(problemsOf({ name: 'p', persona: 'x', steps: [{ customer: 'hi' }, { expect: { silent: true } }] })).to.deep.equal([
+        'goal: required with a persona',
+        'step 1: with a persona the simulated customer acts; give expect steps only',
+      ]);
+      expect(problemsOf({ name: 'p', goal: 'x', maxTurns: 31, steps: [{ expect: { silent: true } }] })).to.deep.equal(['maxTurns: must be <= 30']);
+    });
+
+    it("takes its endpoint from SIMULATOR_*, each defaulting to the openai provider's, and names what is missing or wrong", () => {
+      expect(simulatorConfigFrom({})).to.equal(undefined);
+      expect(simulatorConfigFrom({ OPENAI_BASE_URL: 'http://ai.local/v1' })).to.equal(undefined); // the faq provider: no default
+      const openai = { AI_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://ai.local/v1', OPENAI_API_KEY: 'k', OPENAI_MODEL: 'gpt' };
+      expect(simulatorConfigFrom(openai)).to.deep.equal({ baseUrl: 'http://ai.local/v1', apiKey: 'k', model: 'gpt' });
+      expect(simulatorConfigFrom({ ...openai, SIMULATOR_MODEL: 'small' })).to.deep.equal({ baseUrl: 'http://ai.local/v1', apiKey: 'k', model: 'small' });
+      const problemsOfEnv = (env: Record<string, string>) => {
+        try {
+          simulatorConfigFrom(env);
+        } catch (error) {
+          return (error as ConfigError).problems;
+        }
+        return [];
+      };
+      expect(problemsOfEnv({ SIMULATOR_BASE_URL: 'http://sim.local/v1' })).to.deep.equal([
+        'SIMULATOR_API_KEY is required for simulated customers (or AI_PROVIDER=openai with OPENAI_* to default to)',
+        'SIMULATOR_MODEL is required for simulated customers (or AI_PROVIDER=openai with OPENAI_* to default to)',
+      ]);
+      expect(problemsOfEnv({ SIMULATOR_BASE_URL: 'ftp://sim', SIMULATOR_API_KEY: 'k', SIMULATOR_MODEL: 'm' })).to.deep.equal([
+        'SIMULATOR_BASE_URL must be an http(s) URL such as https://api.openai.com/v1',
+      ]);
     });
   });
 
