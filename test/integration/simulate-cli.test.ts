@@ -41,7 +41,7 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
 
   it('passes the sample set under simulations/ with the sample settings and knowledge, and writes JUnit XML', async () => {
     const junit = join(dir, 'samples.xml');
-    const run = await simulate(['simulations/', '--junit', junit, '--concurrency', '4'], { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
+    const run = await simulate(['simulations/', '--junit', junit, '--concurrency', '8'], { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
     const samples = loadScenarios([join(repoRoot, 'simulations')]);
     expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
     // The knowledge of every source of the sample settings, synced once for the run.
@@ -84,7 +84,8 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
 
   it('plays a persona with a model (a local chat-completions server with a scripted customer), and checks the outcome with the same expectations', async () => {
     const requests: Array<{ authorization?: string; model: string; messages: Array<{ role: string; content: string }> }> = [];
-    const script = ['How long does delivery to Austria take?', "Great, thanks - that's all!"];
+    // Vienna's customer thanks the AI (its resolution ends the chat); Berlin's says it is done.
+    const scripts: Record<string, string[]> = { Vienna: ['How long does delivery to Austria take?', "Great, thanks - that's all!"], Berlin: ['How much does shipping cost?', '[done]'] };
     const simulator = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -93,8 +94,9 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
         requests.push({ authorization: req.headers.authorization, ...request });
         // The customer's own earlier lines come back as the assistant's: the next line of the script, then done.
         const said = request.messages.filter((m) => m.role === 'assistant').length;
+        const script = scripts[request.messages[0]!.content.includes('Vienna') ? 'Vienna' : 'Berlin']!;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'sim', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: script[said] ?? '[done]' } }] }));
+        res.end(JSON.stringify({ id: 'sim', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: script[said] ?? 'one more question?' } }] }));
       });
     });
     await new Promise<void>((r) => simulator.listen(0, '127.0.0.1', r));
@@ -114,6 +116,10 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
         '',
       ].join('\n'),
     );
+    writeFileSync(
+      join(scenarios, 'done.yaml'),
+      'name: a simulated customer in Berlin\npersona: A customer in Berlin\ngoal: Learn the shipping cost\nsteps:\n  - expect: { action: reply, mentions: ["4.95"] }\n  - expect: { state: ai_active }\n',
+    );
     try {
       const { port } = simulator.address() as AddressInfo;
       const run = await simulate([scenarios], {
@@ -125,16 +131,19 @@ describe('npm run simulate (the CLI, spawned, the real product on a real Tempora
       });
       expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
       expect(run.stdout).to.match(/^pass +a simulated customer in Vienna /m);
-      // Two lines of the script, then done: three calls, each with the persona, the goal and the chat so far.
-      expect(requests).to.have.length(3);
-      for (const r of requests) {
+      expect(run.stdout).to.match(/^pass +a simulated customer in Berlin /m);
+      // Vienna: two lines, and the AI's resolution ends the chat. Berlin: one line, then [done].
+      const vienna = requests.filter((r) => r.messages[0]!.content.includes('Vienna'));
+      expect(vienna).to.have.length(2);
+      expect(requests.filter((r) => r.messages[0]!.content.includes('Berlin'))).to.have.length(2);
+      for (const r of vienna) {
         expect(r).to.deep.include({ authorization: 'Bearer sim-key', model: 'customer-model' });
         expect(r.messages[0]!.role).to.equal('system');
         expect(r.messages[0]!.content).to.include('A customer in Vienna who writes short messages').and.include('Learn how long delivery to Austria takes');
       }
-      const second = requests[1]!.messages.slice(1);
+      const second = vienna[1]!.messages.slice(1);
       expect(second.map((m) => m.role)).to.deep.equal(['assistant', 'user']);
-      expect(second[0]!.content).to.equal(script[0]);
+      expect(second[0]!.content).to.equal(scripts.Vienna![0]);
       expect(second[1]!.content).to.match(/working day/); // the AI's answer reached the customer
     } finally {
       simulator.close();
