@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Runtime } from '@temporalio/worker';
 import { activityHistogramBuckets } from '../activities/activity-metrics.js';
 import { createDataConverter } from '../codec/data-converter.js';
@@ -12,6 +13,7 @@ import { ensureKnowledgeSyncSchedule, startKnowledgeSyncIfNeverSynced } from '..
 import type { Logger } from '../lib/logger.js';
 import { openStore, type Store } from '../store/store.js';
 import { createConversationWorker } from './create-worker.js';
+import type { KnowledgeSyncSummary } from '../workflows/knowledge-sync-workflow.js';
 
 /**
  * `npm run worker`: the conversation worker against the Temporal cluster and Freshchat account
@@ -79,13 +81,15 @@ export async function runWorker(options: { onReady?: () => void } = {}): Promise
  * refuses schedules (permissions) is logged, not fatal: `npm run knowledge-sync` still works.
  */
 async function keepKnowledgeInSync(connection: NativeConnection, namespace: string, startup: WorkerStartup, store: Store, logger: Logger): Promise<void> {
-  const client = new Client({ connection, namespace });
+  // With the worker's data converter: the first sync's result is encrypted like every payload.
+  const client = new Client({ connection, namespace, dataConverter: createDataConverter(startup.encryptionKeys) });
   const taskQueue = startup.env.TEMPORAL_TASK_QUEUE;
   try {
     await ensureKnowledgeSyncSchedule(client, taskQueue, startup.settings.knowledge.syncIntervalMinutes, logger);
     const firstSync = await startKnowledgeSyncIfNeverSynced(client, store, taskQueue, logger);
     // Unref'd: a worker stopped during the first sync exits at once, not when this minute is up.
-    await Promise.race([firstSync?.result(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+    const summary: KnowledgeSyncSummary | undefined = await Promise.race([firstSync?.result(), delay(60_000, undefined, { ref: false })]);
+    if (summary) logger.info({ synced: summary.synced.map((s) => s.source), failed: summary.failed.map((f) => f.source) }, 'first knowledge sync done');
   } catch (error) {
     logger.error({ error: (error as Error).message }, 'could not schedule the knowledge sync: run npm run knowledge-sync, and see npm run doctor');
   }

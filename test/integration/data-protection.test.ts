@@ -604,6 +604,14 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       for (const line of worker.stdout.split('\n')) expect(line.length, line.slice(0, 120)).to.be.below(600);
     });
 
+    it('with a key the worker syncs its knowledge at the first start and reads the encrypted result', async () => {
+      const env = { ...baseEnv, PAYLOAD_ENCRYPTION_KEYS: `prod-1:${randomBytes(32).toString('base64')}`, TEMPORAL_TASK_QUEUE: `first-sync-${randomUUID()}` };
+      const worker = await runNode('worker/main.js', env, /first knowledge sync done/, 120_000);
+      expect(worker.code, worker.stderr).to.equal('running');
+      expect(worker.stdout).to.include('"synced":["faq"]');
+      expect(worker.stdout).not.to.include('could not schedule the knowledge sync');
+    });
+
     it('with a key the API starts and its codec server (on the ops listener only) encrypts under that key id', async () => {
       const key = randomBytes(32).toString('base64');
       const port = await freePort();
