@@ -18,6 +18,7 @@ import type { AiProvider } from '../../ai/provider.js';
 import { parseWebhookPublicKey } from '../../freshchat/webhook-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { SandboxMessageView as SandboxMessage, SandboxConversationView } from '../../sandbox/control-client.js';
 import { loadAssistantSettings, mergeSettings, type AssistantSettings } from '../../settings/assistant-settings.js';
 import { createConversationWorker } from '../../worker/create-worker.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery, type ConversationStateView, type DecisionRecord } from '../../workflows/messages.js';
@@ -226,19 +227,8 @@ export function workerProcessEnv(system: TestSystem): Record<string, string> {
 
 // ---- helpers for driving a conversation --------------------------------------------------
 
-export interface SandboxMessage {
-  id: string;
-  actor_type: string;
-  actor_id?: string;
-  message_type?: string;
-  message_parts: Array<{ text?: { content: string } }>;
-  created_time: string;
-}
-
-export interface SandboxConversationView {
-  conversation: { conversation_id: string; status: string; assigned_agent_id?: string; assigned_group_id?: string; user_id: string };
-  messages: SandboxMessage[];
-}
+/** As the sandbox's control API shows them (sandbox/control-client.ts). */
+export type { SandboxMessageView as SandboxMessage, SandboxConversationView } from '../../sandbox/control-client.js';
 
 export async function sandboxCall<T>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${sandbox.baseUrl}${path}`, {
