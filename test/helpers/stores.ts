@@ -12,7 +12,9 @@ import { Store, type StoreDialect } from '../../store/store.js';
 
 export const storeDialects: StoreDialect[] = ['sqlite', 'postgres'];
 
-const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The PostgreSQL server the tests use (TEST_DATABASE_URL; default the machine's own). */
+export const postgresServerUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const serverUrl = postgresServerUrl;
 
 export interface TestStore {
   store: Store;
