@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 
 /**
  * The one taxonomy of failures that cross from activities into the workflow. Activities turn
@@ -53,9 +53,14 @@ export interface CrossedFailure extends FailureDetails {
   message: string;
 }
 
+/**
+ * An activity's failure arrives wrapped in an ActivityFailure; a local activity's arrives as
+ * itself: the ApplicationFailure its code threw, or the TimeoutFailure of its timeout.
+ */
 export function readActivityFailure(error: unknown): CrossedFailure | undefined {
-  if (!(error instanceof ActivityFailure)) return undefined;
-  const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+  if (!(error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure)) return undefined;
+  const reason = error instanceof ActivityFailure ? error.cause : error;
+  const cause = reason instanceof ApplicationFailure ? reason : undefined;
   const details = (cause?.details?.[0] ?? {}) as Partial<FailureDetails>;
   return { type: cause?.type ?? undefined, status: details.status, code: details.code ?? cause?.type ?? 'UNKNOWN', message: cause?.message ?? error.message };
 }

@@ -23,6 +23,12 @@ export interface ConversationActivities {
   freshchat: FreshchatActivities;
   assistant: AssistantActivities;
   contacts: ContactActivities;
+  /**
+   * The same activities as local activities, for the short calls in front of a reply that are
+   * safe to run again (reads, the AI's own assignment): no task-queue round trip each. Posts
+   * stay ordinary activities: their post-once check relies on the server's attempt count.
+   */
+  quick: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
 }
 
 /** Workflow time: in the workflow sandbox, Date.now() is the deterministic time of the current workflow task. */
@@ -49,6 +55,8 @@ const withReconciliation = (): boolean => patched(patchIds.reconcileWithFreshcha
 const withHandoffNoticeOnce = (): boolean => patched(patchIds.handoffNoticeOnce);
 const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
 const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
+/** Likewise for the short calls as local activities (their history is markers, not activity events). */
+const withLocalQuickCalls = (): boolean => patched(patchIds.localQuickCalls);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -128,6 +136,9 @@ export class ConversationProcess {
   private readonly freshchat: FreshchatActivities;
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
+  private readonly local: ConversationActivities['quick'];
+  /** Earlier sessions' summaries, asked for as soon as the contact was known (this run). */
+  private earlierSummaries?: Promise<string[]>;
   private readonly aiTurn: InterruptibleAiTurn;
   private readonly calls: FreshchatCalls;
   private readonly searchAttributes: SearchAttributePublisher;
@@ -140,11 +151,17 @@ export class ConversationProcess {
     this.freshchat = deps.activities.freshchat;
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
+    this.local = deps.activities.quick;
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
     this.searchAttributes = deps.searchAttributes;
     this.recorder = deps.recorder;
     this.conversationId = deps.conversation.view.conversationId;
+  }
+
+  /** The short, repeatable calls in front of a reply: local activities (ordinary ones in histories from before). */
+  private get quick(): ConversationActivities['quick'] {
+    return withLocalQuickCalls() ? this.local : { freshchat: this.freshchat, assistant: this.assistant, contacts: this.contacts };
   }
 
   get timings(): SessionTimings {
@@ -269,17 +286,34 @@ export class ConversationProcess {
     c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at);
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
     if (c.state === 'human') c.markAnswered([event.eventId]);
-    if (!c.view.contactId && event.userId) {
-      const contact = await this.calls.run('identifyContact', () => this.freshchat.identifyContact(event.userId));
-      if (contact) c.identifiedContact(contact.contactId);
+    const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
+    const claim = c.state === 'waiting' ? () => this.claimIfOurs() : undefined;
+    if (withLocalQuickCalls()) {
+      // Independent reads, side by side: the customer waits for the longer one only.
+      await Promise.all([identify?.(), claim?.()]);
+    } else {
+      await identify?.();
+      await claim?.();
     }
-    if (c.state === 'waiting') await this.claimIfOurs();
     this.publish();
+  }
+
+  /** The contact, and (new) its earlier sessions' summaries fetched at once, ready when the AI turn needs them. */
+  private async identifyContact(userId: string): Promise<void> {
+    const contact = await this.calls.run('identifyContact', () => this.quick.freshchat.identifyContact(userId));
+    if (!contact) return;
+    this.conversation.identifiedContact(contact.contactId);
+    if (withLocalQuickCalls()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
+  }
+
+  /** Context for the AI, never a reason to keep the customer waiting: a failure is no summaries. */
+  private loadEarlierSummaries(contactId: string): Promise<string[]> {
+    return this.quick.contacts.loadEarlierSummaries({ contactId, conversationId: this.conversationId }).catch(() => []);
   }
 
   /** SPEC §4 routing: whose conversation is this, and may the AI answer it? */
   private async claimIfOurs(): Promise<void> {
-    const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
+    const owner = await this.calls.run('readConversationOwner', () => this.quick.freshchat.readConversationOwner(this.conversationId));
     if (!owner) return;
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
     if (owner.status === 'resolved' && withReconciliation()) return;
@@ -297,7 +331,7 @@ export class ConversationProcess {
   }
 
   private async assignToAiAgent(): Promise<boolean> {
-    const done = (await this.calls.run('assignToAiAgent', () => this.freshchat.assignToAiAgent(this.conversationId))) !== undefined;
+    const done = (await this.calls.run('assignToAiAgent', () => this.quick.freshchat.assignToAiAgent(this.conversationId))) !== undefined;
     if (done) this.conversation.expectOwnAssignmentEcho();
     return done;
   }
@@ -310,7 +344,7 @@ export class ConversationProcess {
 
   /** The settings file as the worker reads it now; while Freshchat or the settings refuse, the current policy stays. */
   private async reloadPolicy(): Promise<void> {
-    const policy = await this.calls.run('loadSessionPolicy', () => this.assistant.loadSessionPolicy());
+    const policy = await this.calls.run('loadSessionPolicy', () => this.quick.assistant.loadSessionPolicy());
     if (!policy) return;
     this.policy = policy;
     this.conversation.adopt(policy, false);
@@ -340,7 +374,7 @@ export class ConversationProcess {
    */
   private async takeUnseenCustomerMessages(since: string): Promise<boolean> {
     const unanswered = await this.calls.run('readUnansweredCustomerMessages', () =>
-      this.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
+      this.quick.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
     );
     const taken = this.conversation.receiveUnseenCustomerMessages(unanswered ?? []);
     if (taken > 0) log.info('customer messages taken up from Freshchat', { conversationId: this.conversationId, count: taken });
@@ -378,9 +412,9 @@ export class ConversationProcess {
     }
 
     if (c.currentSession.earlierSummaries === undefined && c.view.contactId) {
-      const contactId = c.view.contactId;
-      // Context for the AI, never a reason to keep the customer waiting.
-      c.rememberEarlierSummaries(await this.contacts.loadEarlierSummaries({ contactId, conversationId: this.conversationId }).catch(() => []));
+      const prefetched = this.earlierSummaries;
+      this.earlierSummaries = undefined; // a later session asks again
+      c.rememberEarlierSummaries(await (prefetched ?? this.loadEarlierSummaries(c.view.contactId)));
     }
     const outcome = await this.askAi(turn, answering);
     if (!outcome) return;

@@ -9,7 +9,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -21,6 +23,7 @@ import type { SessionStoreActivities } from '../activities/session-store-activit
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
+import { patchIds } from './patches.js';
 import { productMetrics } from './product-metrics.js';
 import {
   decisionsQuery,
@@ -58,6 +61,17 @@ const contacts = proxyActivities<ContactActivities>({
   retry: { maximumAttempts: 2 },
 });
 
+/**
+ * The same activities, local: the short calls in front of a reply (reads, the AI's own
+ * assignment) run in the worker within the workflow task, without a task-queue round trip
+ * each. Freshchat's retry policy; past a few seconds of backoff the SDK waits on a timer.
+ */
+const quick = {
+  freshchat: proxyLocalActivities<FreshchatActivities>({ startToCloseTimeout: '20 seconds', retry: freshchatRetry, localRetryThreshold: '10 seconds' }),
+  assistant: proxyLocalActivities<AssistantActivities>({ startToCloseTimeout: '20 seconds', retry: freshchatRetry, localRetryThreshold: '10 seconds' }),
+  contacts: proxyLocalActivities<ContactActivities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 2 } }),
+};
+
 /** A store that is down delays the records, never the conversation: writes retry in the background, for up to a week. */
 const sessionStore = proxyActivities<SessionStoreActivities>({
   startToCloseTimeout: '10 seconds',
@@ -86,7 +100,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
   const policy = await loadSessionPolicy(freshchatCalls);
-  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts }, aiTurn, freshchatCalls, searchAttributes, recorder });
+  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, quick }, aiTurn, freshchatCalls, searchAttributes, recorder });
   await process.begin(input.carried === undefined);
 
   for (;;) {
@@ -118,7 +132,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
  */
 async function loadSessionPolicy(freshchatCalls: FreshchatCalls): Promise<SessionPolicy> {
   for (;;) {
-    const loaded = await freshchatCalls.run('loadSessionPolicy', () => assistant.loadSessionPolicy());
+    const loaded = await freshchatCalls.run('loadSessionPolicy', () => (patched(patchIds.localQuickCalls) ? quick.assistant : assistant).loadSessionPolicy());
     if (loaded) return loaded;
     await sleep('5 minutes', { summary: 'settings or Freshchat refused: wait, then try again' });
   }

@@ -12,4 +12,6 @@ export const patchIds = {
   sessionRecords: 'session-records',
   /** The session policy is read again at each new session and on the reloadSettings signal. */
   policyPerSession: 'policy-per-session',
+  /** Short idempotent reads, and the AI's own assignment, run as local activities. */
+  localQuickCalls: 'local-quick-calls',
 } as const;

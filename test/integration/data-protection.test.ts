@@ -84,7 +84,7 @@ function payloadsIn(json: unknown): RawPayload[] {
     const object = node as Record<string, unknown>;
     const metadata = object.metadata as Record<string, string> | undefined;
     if (metadata && typeof metadata === 'object' && typeof metadata.encoding === 'string') {
-      if (isPatchMarkerData(path, object.data)) return;
+      if (isPatchMarkerData(path, object.data) || isLocalActivityMarkerData(path, object.data)) return;
       const keyId = metadata[METADATA_ENCRYPTION_KEY_ID];
       found.push({ path, encoding: Buffer.from(metadata.encoding, 'base64').toString('utf8'), keyId: keyId === undefined ? undefined : Buffer.from(keyId, 'base64').toString('utf8') });
       return;
@@ -107,6 +107,17 @@ function isPatchMarkerData(path: string, data: unknown): boolean {
   if (!/markerRecordedEventAttributes\.details\.patch-data\.payloads\[\d+\]$/.test(path) || typeof data !== 'string') return false;
   const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>;
   return Object.keys(decoded).sort().join(',') === 'deprecated,id' && (Object.values(patchIds) as unknown[]).includes(decoded.id);
+}
+
+/**
+ * Likewise a local activity's marker data: which activity, its attempt and times, in plain
+ * JSON; its result travels beside it (`details.result`) through the codec like any payload.
+ */
+const localActivityMarkerKeys = ['activity_id', 'activity_type', 'attempt', 'backoff', 'complete_time', 'original_schedule_time', 'seq'];
+function isLocalActivityMarkerData(path: string, data: unknown): boolean {
+  if (!/markerRecordedEventAttributes\.details\.data\.payloads\[\d+\]$/.test(path) || typeof data !== 'string') return false;
+  const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>;
+  return Object.keys(decoded).every((key) => localActivityMarkerKeys.includes(key)) && typeof decoded.activity_type === 'string' && !/\s/.test(decoded.activity_type);
 }
 
 function portIsFree(port: number): Promise<boolean> {

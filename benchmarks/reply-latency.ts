@@ -1,0 +1,245 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Server } from 'node:http';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { FaqProvider, retrievalTextOf } from '../ai/faq-provider.js';
+import type { AiProvider, AiTurnInput } from '../ai/provider.js';
+import { listen, urlOf, webhookListenerTimeouts } from '../api/listen.js';
+import { createApiMetrics } from '../api/metrics.js';
+import { createWebhookApp } from '../api/webhook-app.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { FreshchatClient } from '../freshchat/client.js';
+import { toConversationEvent, WebhookPayloadSchema } from '../freshchat/webhook-events.js';
+import { isValidWebhookSignature, parseWebhookPublicKey } from '../freshchat/webhook-signature.js';
+import { KnowledgeIndex } from '../knowledge/knowledge-index.js';
+import { chunkArticle } from '../knowledge/sections.js';
+import { createKnowledgeSources } from '../knowledge/sources/index.js';
+import { createLogger } from '../lib/logger.js';
+import { SandboxControl, textOfMessage } from '../sandbox/control-client.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { startDevServer } from '../scripts/dev-server.js';
+import { defaultSettingsPath, loadAssistantSettings, type AssistantSettings } from '../settings/assistant-settings.js';
+import { knowledgeSourcesOf } from '../settings/schema.js';
+import { Store } from '../store/store.js';
+import { createConversationWorker, quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
+import { knowledgeSyncWorkflow, knowledgeSyncWorkflowId } from '../workflows/knowledge-sync-workflow.js';
+
+/**
+ * `npm run bench:latency` (issue 16 b): how long a customer waits for the AI's reply, the
+ * product against a baseline, as ratios, in the same process, on the same machine, in the
+ * same run. The AI is a stub that answers in 500 ms (BENCH_AI_MS) with the faq provider's
+ * decision; the quiet window is 0.
+ *
+ * - baseline: an inline, stateless webhook handler with no Temporal that makes the same
+ *   Freshchat and AI calls as the product's first turn: verify the signature and parse, read
+ *   the conversation, assign it to the AI agent, read the transcript, ask the AI, post the reply.
+ * - product: the real webhook API, workflow and activities on a Temporal dev server (SQLite
+ *   file, like `npm start`), or on TEMPORAL_ADDRESS when set (e.g. `npm run temporal-postgres`).
+ *
+ * Each has its own sandbox. Conversations alternate between the two (B P, P B, ...); each has a
+ * first message (a new conversation: the whole claim path) and BENCH_TURNS - 1 follow-ups.
+ * Latency: from the customer's message posted in the sandbox to the AI's reply visible there
+ * (both polled the same way, every 5 ms).
+ */
+
+const conversationsPerVariant = Number(process.env.BENCH_CONVERSATIONS ?? 30);
+const turnsPerConversation = Number(process.env.BENCH_TURNS ?? 3);
+const aiMs = Number(process.env.BENCH_AI_MS ?? 500);
+const temporalPort = Number(process.env.BENCH_TEMPORAL_PORT ?? 17533);
+const questions = ['How long does shipping take?', 'How much does shipping cost?', 'How do I reset my password?', 'How can I track my order?'];
+const sandboxToken = 'bench-sandbox-token-0123456789';
+const aiAgentEmail = 'ai-agent@sandbox.test';
+const quiet = { write: () => undefined };
+
+type VariantName = 'baseline' | 'product';
+
+interface Variant {
+  name: VariantName;
+  sandbox: Sandbox;
+  first: number[];
+  next: number[];
+  close(): Promise<void>;
+}
+
+/** The faq provider's decision, after `aiMs`: an AI endpoint that takes half a second. */
+function slowAi(): AiProvider {
+  const faq = new FaqProvider();
+  return { name: 'faq', decide: async (input, signal) => (await sleep(aiMs, undefined, { signal }), faq.decide(input, signal)) };
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-latency-'));
+  const settings = loadAssistantSettings(defaultSettingsPath, { conversation: { quietWindowSeconds: 0, nudge: false }, handoff: { maxAiRepliesPerSession: 1000 } });
+  let address = process.env.TEMPORAL_ADDRESS;
+  let stopServer = async () => undefined as unknown;
+  if (!address) {
+    log(`Starting a Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir}) …`);
+    const devServer = await startDevServer({ dataDir, port: temporalPort, uiPort: temporalPort + 1000, log: () => undefined });
+    address = devServer.address;
+    stopServer = devServer.stop;
+  }
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const dataConverter = createDataConverter([{ id: 'bench', key: Buffer.alloc(32, 3) }]);
+  const client = new Client({ connection, namespace, dataConverter });
+  const store = new Store({ sqlitePath: join(dataDir, 'store.sqlite') });
+  await store.ready();
+  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+
+  const variants: Variant[] = [await startBaseline(settings), await startProduct()];
+  try {
+    log(`Warming up, then ${conversationsPerVariant} conversations of ${turnsPerConversation} turns per variant, alternating (AI ${aiMs} ms) …`);
+    for (const v of variants) await runConversation(v, false);
+    for (let i = 0; i < conversationsPerVariant; i++) {
+      for (const v of i % 2 === 0 ? variants : [...variants].reverse()) await runConversation(v, true);
+    }
+    report(variants, address);
+  } finally {
+    for (const v of variants) await v.close();
+    await store.close();
+    await nativeConnection.close();
+    await connection.close();
+    await stopServer();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  async function startProduct(): Promise<Variant> {
+    const taskQueue = `bench-latency-${randomUUID().slice(0, 8)}`;
+    const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', quiet) });
+    const app = createWebhookApp({ client, taskQueue, webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine), maxBodyBytes: 1024 * 1024, metrics: createApiMetrics(), logger: createLogger('api', quiet) });
+    const http = await listen(app, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
+    sandbox.setWebhookUrl(`${urlOf(http)}/webhooks/freshchat`);
+    const worker: Worker = await createConversationWorker({
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      dataConverter,
+      freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail },
+      routingMode: 'auto',
+      provider: slowAi(),
+      settings,
+      uiUrl: 'http://localhost:8233',
+      contactIdSecret: 'bench-contact-id-secret-0123456789abcdef',
+      store,
+      logger: createLogger('worker', quiet),
+      workflowBundle: bundle,
+    });
+    const running = worker.run();
+    await client.workflow.execute(knowledgeSyncWorkflow, { taskQueue, workflowId: knowledgeSyncWorkflowId(taskQueue) });
+    return {
+      name: 'product',
+      sandbox,
+      first: [],
+      next: [],
+      close: async () => {
+        worker.shutdown();
+        await running;
+        await new Promise((r) => http.close(r));
+        await sandbox.close();
+      },
+    };
+  }
+}
+
+/**
+ * The same calls without Temporal: answered 200 at once, then the turn in the background.
+ * The AI gets what the product's activity gives it: the transcript and the retrieved chunks.
+ */
+async function startBaseline(settings: AssistantSettings): Promise<Variant> {
+  const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', quiet) });
+  const freshchat = new FreshchatClient({ apiUrl: sandbox.apiUrl, apiToken: sandboxToken });
+  const ai = slowAi();
+  const chunks = [];
+  for (const source of createKnowledgeSources(knowledgeSourcesOf(settings).filter((s) => s.type === 'yaml' || s.type === 'files'), {}, 'en')) {
+    for await (const article of source.articles(new AbortController().signal)) chunks.push(...chunkArticle(article, source.name));
+  }
+  const index = new KnowledgeIndex(chunks);
+  const key = parseWebhookPublicKey(sandbox.publicKeyOneLine);
+  const app = express();
+  app.post('/webhooks/freshchat', express.raw({ type: () => true, limit: 1024 * 1024 }), (req, res) => {
+    const raw = req.body as Buffer;
+    if (!isValidWebhookSignature(raw, req.get('x-freshchat-signature'), key)) return void res.status(401).end();
+    const parsed = WebhookPayloadSchema.safeParse(JSON.parse(raw.toString('utf8')));
+    res.status(200).json({ accepted: true });
+    if (!parsed.success) return;
+    const routed = toConversationEvent(parsed.data);
+    if ('ignored' in routed || routed.event.kind !== 'customer_message') return;
+    void answer(routed.conversationId).catch((error: Error) => process.stderr.write(`baseline turn failed: ${error.message}\n`));
+  });
+  async function answer(conversationId: string): Promise<void> {
+    const conversation = await freshchat.getConversation(conversationId);
+    if (conversation.assigned_agent_id !== sandbox.aiAgentId) await freshchat.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: sandbox.aiAgentId });
+    const messages = await freshchat.listRecentMessages(conversationId, new Date(Date.now() - 3_600_000).toISOString(), 100);
+    const transcript = messages
+      .filter((m) => m.message_type !== 'private')
+      .map((m) => ({ role: m.actor_type === 'user' ? ('customer' as const) : ('ai' as const), text: (m.message_parts ?? []).map((p) => p.text?.content ?? '').join('\n'), at: m.created_time }));
+    const input: AiTurnInput = { transcript, earlierSummaries: [], language: 'en', knowledge: index.search(retrievalTextOf(transcript), settings.knowledge.topK) };
+    const result = await ai.decide(input, new AbortController().signal);
+    await freshchat.postMessage(conversationId, { agentId: sandbox.aiAgentId, text: result.decision.reply, messageType: 'normal' });
+  }
+  const http: Server = await listen(app, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
+  sandbox.setWebhookUrl(`${urlOf(http)}/webhooks/freshchat`);
+  return {
+    name: 'baseline',
+    sandbox,
+    first: [],
+    next: [],
+    close: async () => {
+      await new Promise((r) => http.close(r));
+      await sandbox.close();
+    },
+  };
+}
+
+async function runConversation(v: Variant, record: boolean): Promise<void> {
+  const control = new SandboxControl(v.sandbox.baseUrl);
+  const conversationId = await control.createConversation(await control.createCustomer(`bench-${randomUUID().slice(0, 8)}@example.com`, 'Bench'));
+  for (let turn = 1; turn <= turnsPerConversation; turn++) {
+    const started = performance.now();
+    await control.customerSays(conversationId, questions[(turn - 1) % questions.length]!);
+    for (;;) {
+      const view = await control.conversation(conversationId);
+      const replies = view.messages.filter((m) => m.actor_id === v.sandbox.aiAgentId && m.message_type !== 'private' && textOfMessage(m).length > 0);
+      if (replies.length >= turn) break;
+      if (performance.now() - started > 30_000) throw new Error(`${v.name}: no reply to turn ${turn} of ${conversationId} within 30 s`);
+      await sleep(5);
+    }
+    if (record) (turn === 1 ? v.first : v.next).push(performance.now() - started);
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function report(variants: Variant[], address: string): void {
+  const [baseline, product] = variants as [Variant, Variant];
+  const row = (what: string, b: number[], p: number[]) => {
+    const cells = [50, 95].flatMap((q) => [percentile(b, q), percentile(p, q), percentile(p, q) / percentile(b, q)]);
+    return `| ${what} | ${b.length} | ${cells.map((c, i) => (i % 3 === 2 ? `**${c.toFixed(2)}×**` : c.toFixed(0))).join(' | ')} |`;
+  };
+  const lines = [
+    `reply latency, AI stub ${aiMs} ms, quiet window 0, Temporal at ${address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    '| turn | samples | baseline p50 ms | product p50 ms | p50 ratio | baseline p95 ms | product p95 ms | p95 ratio |',
+    '|---|---|---|---|---|---|---|---|',
+    row('first message (new conversation)', baseline.first, product.first),
+    row('follow-up', baseline.next, product.next),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
