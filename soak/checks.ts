@@ -95,6 +95,7 @@ export type BreachKind =
   | 'ai_after_human'
   | 'ai_after_handoff'
   | 'accepted_not_handled'
+  | 'state_mismatch'
   | 'workflow_failed'
   | 'workflow_stuck';
 
@@ -302,7 +303,9 @@ export function checkWorkflow(conversationId: string, deliveries: DeliveryRecord
     breach('accepted_not_handled', `${acceptedCustomer.size} customer messages accepted, ${facts.customerMessagesHandled ?? 0} handled`);
   }
   if (facts.state && !statesOf[verdict.finalOwner].includes(facts.state)) {
-    breach('accepted_not_handled', `workflow state ${facts.state}, but the events lead to ${statesOf[verdict.finalOwner].join(' or ')}`);
+    // With every event accepted, a wrong state means one was not handled; else a lost webhook was never made up for.
+    const lost = deliveries.filter((d) => d.status !== 'delivered').length;
+    breach(lost === 0 ? 'accepted_not_handled' : 'state_mismatch', `workflow state ${facts.state}, but the events lead to ${statesOf[verdict.finalOwner].join(' or ')}${lost ? ` (${lost} webhooks never accepted)` : ''}`);
   }
   return breaches;
 }
@@ -319,7 +322,7 @@ export interface SoakFigures {
   breachingConversations: Partial<Record<BreachKind, string[]>>;
 }
 
-export const breachKinds: BreachKind[] = ['no_outcome', 'duplicate_post', 'ai_after_human', 'ai_after_handoff', 'accepted_not_handled', 'workflow_failed', 'workflow_stuck'];
+export const breachKinds: BreachKind[] = ['no_outcome', 'duplicate_post', 'ai_after_human', 'ai_after_handoff', 'accepted_not_handled', 'state_mismatch', 'workflow_failed', 'workflow_stuck'];
 
 export function figuresOf(results: Array<{ deliveries: DeliveryRecord[]; verdict: TranscriptVerdict; breaches: Breach[] }>): SoakFigures {
   const breaches = Object.fromEntries(breachKinds.map((k) => [k, 0])) as Record<BreachKind, number>;
