@@ -32,7 +32,7 @@ import { parseWebhookPublicKey } from '../freshchat/webhook-signature.js';
 import { freePort } from '../lib/free-port.js';
 import { createLogger } from '../lib/logger.js';
 import { seededRandom } from '../lib/seeded-random.js';
-import { SandboxControl, type WebhookDeliveryView } from '../sandbox/control-client.js';
+import { SandboxControl, type ApiRecordView, type WebhookDeliveryView } from '../sandbox/control-client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startDevServer, type DevServer } from '../scripts/dev-server.js';
 import { conversationWorkflowId, stateQuery } from '../workflows/messages.js';
@@ -201,9 +201,11 @@ async function main(): Promise<number> {
     say(`drained after ${Math.round((Date.now() - until) / 1000)} s; checking ${conversationIds.length} conversations`);
 
     const classifier: Classifier = { aiAgentId: sandbox.aiAgentId, kindOf: kindOfAiText };
+    const apiRecords = new Map<string, ApiRecordView>();
+    for (const id of conversationIds) apiRecords.set(id, await control.apiRecord(id));
     const results = conversationIds.map((id) => {
       const own = deliveries.filter((d) => d.conversation_id === id);
-      const verdict = checkTranscript(id, timelineOf(own, classifier));
+      const verdict = checkTranscript(id, timelineOf(own, classifier, apiRecords.get(id)));
       const breaches = [...verdict.breaches, ...checkWorkflow(id, own, verdict, facts.get(id) ?? {})];
       return { deliveries: own, verdict, breaches };
     });
@@ -287,7 +289,7 @@ async function listStatuses(client: Client): Promise<Record<string, number>> {
 }
 
 function printReport(r: {
-  conversations: number; sessions: number; customerMessages: number; aiReplies: number; outcomes: Record<string, number>;
+  conversations: number; sessions: number; customerMessages: number; aiReplies: number; talkedOverInFlight: number; outcomes: Record<string, number>;
   deliveries: Record<string, number>; breaches: Record<string, number>; breachingConversations: Record<string, string[] | undefined>;
   workflowsByStatus: Record<string, number>; failedWorkflows: number; chaos: object; stream: object; ai: object; breachTotal: number;
 }): void {
@@ -295,6 +297,7 @@ function printReport(r: {
     '',
     `conversations ${r.conversations}, sessions ${r.sessions}, customer messages ${r.customerMessages}, AI replies ${r.aiReplies}`,
     `outcomes: AI reply ${r.outcomes.ai_reply}, handoff ${r.outcomes.handoff}, left to a rep ${r.outcomes.rep}`,
+    `AI messages that crossed a rep's action in flight (after the product's last look; not a breach): ${r.talkedOverInFlight}`,
     `webhooks: ${JSON.stringify(r.deliveries)}`,
     `workflows: ${JSON.stringify(r.workflowsByStatus)}`,
     `chaos: ${JSON.stringify(r.chaos)}`,

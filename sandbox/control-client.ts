@@ -29,6 +29,12 @@ export interface WebhookDeliveryView {
   created_time: string;
 }
 
+export interface ApiRecordView {
+  conversationReads: string[];
+  messageReads: string[];
+  postArrivals: Record<string, string>;
+}
+
 export class SandboxControlError extends Error {
   override name = 'SandboxControlError';
 }
@@ -74,6 +80,11 @@ export class SandboxControl {
   /** Sends a recorded delivery again, as Freshchat retries one (same body). */
   redeliver(deliveryId: string): Promise<WebhookDeliveryView> {
     return this.call('POST', `/sandbox/webhooks/${deliveryId}/redeliver`);
+  }
+
+  /** When the integration read the conversation and its messages, and when each of its posts arrived. */
+  apiRecord(conversationId: string): Promise<ApiRecordView> {
+    return this.call('GET', `/sandbox/conversations/${conversationId}/api-record`);
   }
 
   /** Arms a fault of the /v2 API (sandbox/faults.ts). */

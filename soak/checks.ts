@@ -32,12 +32,36 @@ export interface Classifier {
 
 export type TimelineEvent =
   | { type: 'customer'; messageId: string; at: string }
-  | { type: 'ai'; messageId: string; at: string; kind: AiMessageKind; text: string }
+  | { type: 'ai'; messageId: string; at: string; kind: AiMessageKind; text: string; lastLook?: LastLook }
   | { type: 'ai_note'; messageId: string; at: string; handoff: boolean }
   | { type: 'rep'; messageId: string; at: string; repId: string }
   | { type: 'assignment'; at: string; toAgentId: string; toAi: boolean; byAi: boolean; byRep: boolean }
   | { type: 'resolution'; at: string; byRep: boolean }
   | { type: 'reopen'; at: string };
+
+/**
+ * The integration's last look before a post of its own reached Freshchat: its latest reads of
+ * the conversation and of its messages (SandboxStore.apiRecord). A human act after that look
+ * crossed the post in flight: no integration can see it (Freshchat has no conditional post).
+ */
+export interface LastLook {
+  conversation?: string;
+  messages?: string;
+}
+
+/** The sandbox's record of what the integration read and posted, and when (one clock with the events). */
+export interface ApiRecord {
+  conversationReads: string[];
+  messageReads: string[];
+  postArrivals: Record<string, string>;
+}
+
+function lastLookBefore(record: ApiRecord | undefined, messageId: string): LastLook | undefined {
+  const arrived = record?.postArrivals[messageId];
+  if (!record || !arrived) return undefined;
+  const latest = (reads: string[]) => reads.filter((r) => r < arrived).at(-1);
+  return { conversation: latest(record.conversationReads), messages: latest(record.messageReads) };
+}
 
 interface Envelope {
   actor?: { actor_type?: string; actor_id?: string };
@@ -50,7 +74,7 @@ interface Envelope {
 }
 
 /** The conversation's events, oldest first, from its deliveries (the sandbox records them in the order they happened). */
-export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier): TimelineEvent[] {
+export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier, apiRecord?: ApiRecord): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   for (const delivery of deliveries) {
     const envelope = JSON.parse(delivery.body) as Envelope;
@@ -66,7 +90,7 @@ export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier)
         if (m.actor_type === 'user' && type === 'normal') events.push({ type: 'customer', messageId: m.id, at });
         else if (m.actor_type === 'agent' && m.actor_id === classifier.aiAgentId) {
           if (type === 'private') events.push({ type: 'ai_note', messageId: m.id, at, handoff: text.startsWith('AI handoff') });
-          else events.push({ type: 'ai', messageId: m.id, at, kind: classifier.kindOf(text), text });
+          else events.push({ type: 'ai', messageId: m.id, at, kind: classifier.kindOf(text), text, lastLook: lastLookBefore(apiRecord, m.id) });
         } else if (m.actor_type === 'agent' && type === 'normal' && m.actor_id) events.push({ type: 'rep', messageId: m.id, at, repId: m.actor_id });
         break;
       }
@@ -116,6 +140,8 @@ export interface TranscriptVerdict {
   outcomes: Record<Outcome, number>;
   aiReplies: number;
   breaches: Breach[];
+  /** AI messages that crossed a human act in flight (after the product's last look): not a breach, a figure. */
+  talkedOverInFlight: number;
   finalOwner: ModelOwner;
 }
 
@@ -147,12 +173,16 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
   let textsSinceCustomer = new Set<string>();
   let customerMessages = 0;
   let aiReplies = 0;
+  let talkedOverInFlight = 0;
+  /** The human acts since a human took the conversation: rep messages show in its messages, the rest in its state. */
+  let humanActsSeen: Array<{ at: string; shows: 'messages' | 'conversation' }> = [];
 
   const settle = (outcome: Outcome) => {
     outcomes[outcome] += pending.length;
     pending = [];
   };
-  const humanActs = (next: ModelOwner) => {
+  const humanActs = (next: ModelOwner, at: string, shows: 'messages' | 'conversation') => {
+    humanActsSeen.push({ at, shows });
     settle('rep');
     parked = [];
     credits = 0;
@@ -178,6 +208,7 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         session++;
         owner = 'ai';
         resolvedByRep = false;
+        humanActsSeen = [];
         parked = [];
         credits = 0;
         handoffOpen = false;
@@ -200,7 +231,14 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         if (textsSinceCustomer.has(event.text)) breach('duplicate_post', `session ${session}: the AI posted the same text twice (message ${event.messageId})`);
         textsSinceCustomer.add(event.text);
         if (owner === 'rep' || owner === 'rep_queue' || (owner === 'resolved' && resolvedByRep)) {
-          breach('ai_after_human', `session ${session}: AI message ${event.messageId} (${event.kind}) after a human acted`);
+          const look = event.lastLook;
+          // Without a record of the product's reads, every such message counts as a breach.
+          const couldSee = !look || humanActsSeen.some((act) => {
+            const lookedAt = act.shows === 'messages' ? look.messages : look.conversation;
+            return lookedAt !== undefined && act.at < lookedAt;
+          });
+          if (couldSee) breach('ai_after_human', `session ${session}: AI message ${event.messageId} (${event.kind}) after a human acted, which the product had seen`);
+          else talkedOverInFlight++;
           break;
         }
         if (owner === 'queue' || owner === 'resolved') {
@@ -224,12 +262,13 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         else if (owner === 'ai') handoff('note');
         break;
       case 'rep':
-        humanActs('rep');
+        humanActs('rep', event.at, 'messages');
         break;
       case 'assignment':
-        if (event.byRep && event.toAgentId === '') humanActs('rep_queue');
-        else if (event.byRep && !event.toAi) humanActs('rep');
+        if (event.byRep && event.toAgentId === '') humanActs('rep_queue', event.at, 'conversation');
+        else if (event.byRep && !event.toAi) humanActs('rep', event.at, 'conversation');
         else if (event.byRep) {
+          humanActsSeen = [];
           // A hand-back: the AI owns the chat again and may answer what waited in the queue.
           owner = 'ai';
           credits += parked.length;
@@ -239,14 +278,14 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         } else if (event.byAi && event.toAgentId === '' && owner === 'ai') handoff('unassignment');
         break;
       case 'resolution':
-        if (event.byRep) humanActs('resolved');
+        if (event.byRep) humanActs('resolved', event.at, 'conversation');
         resolvedByRep = event.byRep;
         owner = 'resolved';
         break;
     }
   }
   endSession();
-  return { sessions: session, customerMessages, outcomes, aiReplies, breaches, finalOwner: owner };
+  return { sessions: session, customerMessages, outcomes, aiReplies, breaches, talkedOverInFlight, finalOwner: owner };
 }
 
 /** What the workflow says of itself at the end of the run. */
@@ -316,6 +355,8 @@ export interface SoakFigures {
   customerMessages: number;
   outcomes: Record<Outcome, number>;
   aiReplies: number;
+  /** AI messages that crossed a human act in flight (see LastLook). */
+  talkedOverInFlight: number;
   deliveries: { total: number; delivered: number; failed: number; pending: number };
   breaches: Record<BreachKind, number>;
   /** Conversation ids per breach kind. */
@@ -328,13 +369,14 @@ export function figuresOf(results: Array<{ deliveries: DeliveryRecord[]; verdict
   const breaches = Object.fromEntries(breachKinds.map((k) => [k, 0])) as Record<BreachKind, number>;
   const breachingConversations: SoakFigures['breachingConversations'] = {};
   const figures: SoakFigures = {
-    conversations: results.length, sessions: 0, customerMessages: 0, outcomes: { ai_reply: 0, handoff: 0, rep: 0 }, aiReplies: 0,
+    conversations: results.length, sessions: 0, customerMessages: 0, outcomes: { ai_reply: 0, handoff: 0, rep: 0 }, aiReplies: 0, talkedOverInFlight: 0,
     deliveries: { total: 0, delivered: 0, failed: 0, pending: 0 }, breaches, breachingConversations,
   };
   for (const { deliveries, verdict, breaches: found } of results) {
     figures.sessions += verdict.sessions;
     figures.customerMessages += verdict.customerMessages;
     figures.aiReplies += verdict.aiReplies;
+    figures.talkedOverInFlight += verdict.talkedOverInFlight;
     for (const k of Object.keys(verdict.outcomes) as Outcome[]) figures.outcomes[k] += verdict.outcomes[k];
     for (const d of deliveries) {
       figures.deliveries.total++;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkTranscript, checkWorkflow, figuresOf, timelineOf, totalBreaches, type Classifier, type DeliveryRecord } from '../../soak/checks.js';
+import { checkTranscript, checkWorkflow, figuresOf, timelineOf, totalBreaches, type ApiRecord, type Classifier, type DeliveryRecord } from '../../soak/checks.js';
 import { kindOfAiText } from '../../soak/notices.js';
 
 const ai = 'agent-ai';
@@ -48,8 +48,8 @@ class Transcript {
   reopen() {
     return this.add('conversation_reopen', { actor_type: 'user', actor_id: 'u1' }, { reopen: {} });
   }
-  check() {
-    return checkTranscript('c1', timelineOf(this.deliveries, classifier));
+  check(apiRecord?: ApiRecord) {
+    return checkTranscript('c1', timelineOf(this.deliveries, classifier, apiRecord));
   }
 }
 
@@ -92,6 +92,23 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(kinds(new Transcript().customer().repResolves().aiSays('[soak-nudge] still there?'))).to.deep.equal(['ai_after_human']);
     expect(kinds(new Transcript().customer().repAssigns('').aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_human']);
     expect(kinds(new Transcript().customer().aiNote('AI handoff — session 1').customer().aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_handoff']);
+  });
+
+  it("tells an AI post that ignored what the product had read from one that crossed a rep's act in flight", () => {
+    // Events at seconds 0..3: customer, claim, the rep writes (2), the AI's reply lands (3).
+    const t = new Transcript().customer().aiClaims().repSays().aiSays('[soak-reply 1] a');
+    const second = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, s * 1000)).toISOString();
+    const record = (messagesReadAt: number): ApiRecord => ({
+      conversationReads: [second(1.5)], messageReads: [second(messagesReadAt)], postArrivals: { m3: second(2.5) },
+    });
+    // The product last read the messages before the rep wrote: the post crossed the rep's message.
+    const crossed = t.check(record(1.5));
+    expect(crossed.breaches).to.deep.equal([]);
+    expect(crossed.talkedOverInFlight).to.equal(1);
+    // It read them after the rep wrote, and posted anyway: a breach.
+    expect(t.check(record(2.2)).breaches.map((b) => b.kind)).to.deep.equal(['ai_after_human']);
+    // No record of its reads: strict.
+    expect(t.check().breaches.map((b) => b.kind)).to.deep.equal(['ai_after_human']);
   });
 
   it('checks the workflow: missing, failed, stuck, events accepted but not handled, a state the events do not lead to', () => {
