@@ -194,7 +194,7 @@ async function main(): Promise<number> {
       const before = (await control.webhooks()).length;
       facts = await workflowFacts(client, conversationIds);
       deliveries = await control.webhooks();
-      const quiet = [...facts.values()].every((f) => !f.pendingActivities && !f.pendingCustomerMessages && !f.queryError && (f.workflowTaskAttempt ?? 0) <= 1);
+      const quiet = [...facts.values()].every((f) => !f.pendingActivities && !(f.pendingCustomerMessages && f.state === 'ai_active') && !f.queryError && (f.workflowTaskAttempt ?? 0) <= 1);
       if (quiet && deliveries.length === before && deliveries.every((d) => d.status !== 'pending')) break;
       await sleep(3000);
     }

@@ -337,7 +337,8 @@ export function checkWorkflow(conversationId: string, deliveries: DeliveryRecord
   }
   if ((facts.workflowTaskAttempt ?? 0) > 1) breach('workflow_stuck', `workflow task at attempt ${facts.workflowTaskAttempt}`);
   if ((facts.pendingActivities ?? 0) > 0) breach('workflow_stuck', `${facts.pendingActivities} activities still pending after the drain`);
-  if ((facts.pendingCustomerMessages ?? 0) > 0) breach('workflow_stuck', `${facts.pendingCustomerMessages} customer messages still pending after the drain`);
+  // Messages wait legitimately while the chat is handed off (the AI answers them after a hand-back); not while the AI holds it.
+  if ((facts.pendingCustomerMessages ?? 0) > 0 && facts.state === 'ai_active') breach('workflow_stuck', `${facts.pendingCustomerMessages} customer messages still pending after the drain`);
   if ((facts.customerMessagesHandled ?? 0) < acceptedCustomer.size) {
     breach('accepted_not_handled', `${acceptedCustomer.size} customer messages accepted, ${facts.customerMessagesHandled ?? 0} handled`);
   }
