@@ -174,6 +174,7 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
   let customerMessages = 0;
   let aiReplies = 0;
   let talkedOverInFlight = 0;
+  let assigneeIsRep = false;
   /** The human acts since a human took the conversation: rep messages show in its messages, the rest in its state. */
   let humanActsSeen: Array<{ at: string; shows: 'messages' | 'conversation' }> = [];
 
@@ -206,9 +207,13 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
       case 'reopen':
         endSession();
         session++;
-        owner = 'ai';
         resolvedByRep = false;
         humanActsSeen = [];
+        // Freshchat keeps the assignee through resolve and reopen: a chat a rep holds stays theirs (never touched by the AI).
+        if (assigneeIsRep) {
+          owner = 'rep';
+          humanActsSeen.push({ at: event.at, shows: 'conversation' });
+        } else owner = 'ai';
         parked = [];
         credits = 0;
         handoffOpen = false;
@@ -265,6 +270,7 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         humanActs('rep', event.at, 'messages');
         break;
       case 'assignment':
+        assigneeIsRep = event.toAgentId !== '' && !event.toAi;
         if (event.byRep && event.toAgentId === '') humanActs('rep_queue', event.at, 'conversation');
         else if (event.byRep && !event.toAi) humanActs('rep', event.at, 'conversation');
         else if (event.byRep) {

@@ -72,6 +72,13 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(verdict.outcomes).to.deep.equal({ ai_reply: 4, handoff: 2, rep: 1 });
   });
 
+  it('a reopened chat a rep still holds stays with the rep; one the AI held goes back to the AI', () => {
+    const repHolds = new Transcript().customer().aiClaims().aiSays('[soak-reply 1] a').repAssigns(alice).repResolves().reopen().customer();
+    expect(repHolds.check()).to.deep.include({ breaches: [], finalOwner: 'rep' });
+    const aiHolds = new Transcript().customer().aiClaims().aiSays('[soak-reply 1] a').repSays().repResolves().reopen().customer().aiSays('[soak-reply 2] b');
+    expect(aiHolds.check()).to.deep.include({ breaches: [], finalOwner: 'ai' });
+  });
+
   it('finds a duplicate post (the same reply twice) and an AI message after a rep wrote', () => {
     const t = new Transcript()
       .customer().aiClaims().aiSays('[soak-reply 1] Parcels arrive in 2 days.').aiSays('[soak-reply 1] Parcels arrive in 2 days.')
