@@ -184,8 +184,9 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
   };
   const humanActs = (next: ModelOwner, at: string, shows: 'messages' | 'conversation') => {
     humanActsSeen.push({ at, shows });
+    // Moved to the queue, the chat is escalated: what waited stays answerable after a hand-back; a rep holding it answers all.
+    parked = next === 'rep_queue' ? [...parked, ...pending] : [];
     settle('rep');
-    parked = [];
     credits = 0;
     handoffOpen = false;
     owner = next;
@@ -223,8 +224,12 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
       case 'customer':
         customerMessages++;
         textsSinceCustomer = new Set();
-        if (owner === 'rep' || owner === 'rep_queue') outcomes.rep++;
-        else if (owner === 'queue') {
+        if (owner === 'rep') outcomes.rep++;
+        else if (owner === 'rep_queue') {
+          // Left to the reps, and still answerable by the AI after a hand-back (the product keeps it pending).
+          outcomes.rep++;
+          parked.push(event.messageId);
+        } else if (owner === 'queue') {
           outcomes.handoff++;
           parked.push(event.messageId);
         } else if (owner === 'ai') {
@@ -271,7 +276,8 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         break;
       case 'assignment':
         assigneeIsRep = event.toAgentId !== '' && !event.toAi;
-        if (event.byRep && event.toAgentId === '') humanActs('rep_queue', event.at, 'conversation');
+        // A rep moving the AI's chat to the queue escalates it; moving one a human holds leaves it theirs.
+        if (event.byRep && event.toAgentId === '') humanActs(owner === 'ai' || owner === 'queue' ? 'rep_queue' : 'rep', event.at, 'conversation');
         else if (event.byRep && !event.toAi) humanActs('rep', event.at, 'conversation');
         else if (event.byRep) {
           humanActsSeen = [];
@@ -311,8 +317,8 @@ const statesOf: Record<ModelOwner, string[]> = {
   ai: ['ai_active'],
   queue: ['escalated'],
   rep: ['human'],
-  // A rep moving an AI chat to the queue escalates it; moving a chat they hold leaves it human.
-  rep_queue: ['escalated', 'human'],
+  // A rep moved the AI's chat to the queue: escalated.
+  rep_queue: ['escalated'],
   resolved: ['resolved'],
 };
 

@@ -79,6 +79,12 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(aiHolds.check()).to.deep.include({ breaches: [], finalOwner: 'ai' });
   });
 
+  it('a rep moving the AI\'s chat to the queue escalates it: what waited may be answered after a hand-back', () => {
+    const t = new Transcript().customer().aiClaims().aiSays('[soak-reply 1] a').customer().repAssigns('').customer().repAssigns(ai).aiSays('[soak-reply 2] b');
+    expect(t.check()).to.deep.include({ breaches: [], finalOwner: 'ai' });
+    expect(kinds(new Transcript().customer().aiClaims().repAssigns('').aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_human']);
+  });
+
   it('finds a duplicate post (the same reply twice) and an AI message after a rep wrote', () => {
     const t = new Transcript()
       .customer().aiClaims().aiSays('[soak-reply 1] Parcels arrive in 2 days.').aiSays('[soak-reply 1] Parcels arrive in 2 days.')
