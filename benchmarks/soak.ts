@@ -84,7 +84,12 @@ async function main(): Promise<number> {
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
-  try {
+  // Ctrl-C, or workers that cannot start, stop the run and what it started (the dev server and the workers are its own processes).
+  let fail: (error: Error) => void = () => undefined;
+  const fatal = new Promise<never>((_, reject) => (fail = reject));
+  fatal.catch(() => undefined);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => fail(new Error(`interrupted by ${signal}`)));
+  const soak = async (): Promise<number> => {
     say(`seed ${opts.seed}, ${opts.minutes} min, ${opts.workers} workers, ${opts.conversations} conversations at a time; data and logs in ${dir}`);
     const [port, uiPort] = [await freePort(), await freePort()];
     const dataDir = join(dir, 'temporal');
@@ -120,9 +125,13 @@ async function main(): Promise<number> {
     const settingsPath = join(dir, 'settings.yaml');
     writeFileSync(settingsPath, stringify({
       knowledgeBase: join(repoRoot, 'knowledge-base', 'sample.yaml'),
+      // Every topic the sample knowledge base names (the settings refuse unknown ones).
       topics: [
+        { name: 'orders', description: 'Order status, tracking, changing or cancelling an order', policy: 'answer' },
         { name: 'shipping', description: 'Delivery times and costs', policy: 'answer' },
         { name: 'returns', description: 'Returns and refunds', policy: 'answer' },
+        { name: 'account', description: 'Login, password, account details', policy: 'answer' },
+        { name: 'billing', description: 'Invoices, charges, payment problems', policy: 'escalate' },
       ],
       handoff: { phrases: ['talk to a human'], sentimentAtOrBelow: 'very_negative', minConfidence: 0.2, maxAiRepliesPerSession: 50 },
       // Short timings: a quiet conversation is resolved as inactive (and reconciled with Freshchat) within the drain.
@@ -151,7 +160,7 @@ async function main(): Promise<number> {
       SQLITE_PATH: join(dir, 'store.sqlite'),
       LOG_LEVEL: 'warn',
     };
-    const pool = startWorkerPool({ count: opts.workers, repoRoot, env: workerEnv, logDir: dir });
+    const pool = startWorkerPool({ count: opts.workers, repoRoot, env: workerEnv, logDir: dir, onFatal: (error) => fail(error) });
     stops.push(() => pool.stop());
     await waitFor(async () => (await pollers(connection, devServer.namespace)) > 0, 60_000, 'a worker polling the task queue');
     say('workers polling; the stream begins');
@@ -227,6 +236,12 @@ async function main(): Promise<number> {
     printReport(result);
     process.stdout.write(`SOAK RESULT ${JSON.stringify(result)}\n`);
     return result.breachTotal === 0 ? 0 : 1;
+  };
+  try {
+    return await Promise.race([soak(), fatal]);
+  } catch (error) {
+    keep = true;
+    throw error;
   } finally {
     await stopAll();
     if (keep) say(`data and logs kept in ${dir}`);

@@ -269,7 +269,7 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
       case 'ai_note':
         if (!event.handoff) break;
         if (handoffOpen) handoffOpen = false;
-        else if (owner === 'ai') handoff('note');
+        else if (owner === 'ai' || owner === 'queue') handoff('note'); // a second one in the queue is a duplicate
         break;
       case 'rep':
         humanActs('rep', event.at, 'messages');

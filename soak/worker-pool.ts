@@ -16,7 +16,9 @@ export interface WorkerPool {
   stop(): Promise<void>;
 }
 
-export function startWorkerPool(options: { count: number; repoRoot: string; env: Record<string, string>; logDir: string }): WorkerPool {
+const maxUnexpectedExits = 10;
+
+export function startWorkerPool(options: { count: number; repoRoot: string; env: Record<string, string>; logDir: string; onFatal: (error: Error) => void }): WorkerPool {
   const workers: Array<{ child: ChildProcess; killed: boolean } | undefined> = [];
   const logs: WriteStream[] = [];
   let unexpectedExits = 0;
@@ -32,8 +34,10 @@ export function startWorkerPool(options: { count: number; repoRoot: string; env:
       if (!entry.killed && !stopping) {
         unexpectedExits++;
         log.write(`{"soak":"worker ${index} exited on its own","code":${code},"signal":${JSON.stringify(signal)}}\n`);
-        // A worker that died on its own is started again too: the soak goes on, and reports it.
-        start(index);
+        // A worker that died on its own is started again too (the soak goes on, and reports it), a second later
+        // and a bounded number of times: one that cannot start at all stops the soak.
+        if (unexpectedExits > maxUnexpectedExits) options.onFatal(new Error(`workers exited on their own ${unexpectedExits} times; see ${join(options.logDir, `worker-${index}.log`)}`));
+        else setTimeout(() => !stopping && start(index), 1000);
       }
     });
     workers[index] = entry;
