@@ -209,7 +209,7 @@ export class ConversationProcess {
       case 'handBackToAi':
         if (c.state === 'ai_active' || c.state === 'resolved') return;
         if (await this.assignToAiAgent()) {
-          c.moveTo('ai_active');
+          c.handedBackToAi(now());
           this.publish();
         }
         return;
@@ -237,7 +237,7 @@ export class ConversationProcess {
         if (event.toAgentId === aiAgentId) {
           if (c.consumeOwnAssignmentEcho()) return;
           if (c.state !== 'ai_active') {
-            c.moveTo('ai_active');
+            c.handedBackToAi(Math.min(Date.parse(event.at) || now(), now()));
             this.publish();
           }
         } else if (event.toAgentId) {
@@ -507,7 +507,8 @@ export class ConversationProcess {
 
   /** Without a post (whose activity checks ownership), the same check runs on its own before the AI lets go. */
   private checkOwnership(): Promise<LostOwnership | undefined> {
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    // Rep messages count from the session's start or its latest hand-back, whichever is later.
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('checkOwnership', () => this.freshchat.checkOwnership({ conversationId: this.conversationId, sessionStartedAt }));
   }
 
@@ -528,13 +529,13 @@ export class ConversationProcess {
   }
 
   private postAiReply(text: string, notBefore: string): Promise<PostOutcome | undefined> {
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore }));
   }
 
   private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {
     const { language } = this.conversation.view;
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('postCustomerNotice', () =>
       this.freshchat.postCustomerNotice({ conversationId: this.conversationId, kind, language, vars, sessionStartedAt, notBefore }),
     );
