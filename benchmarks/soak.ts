@@ -12,7 +12,7 @@
  * drain lets the product catch up, and the checks run. The last line of stdout is
  * `SOAK RESULT {json}`; the exit code is 1 on any breach, naming the conversations.
  */
-import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ import { seededRandom } from '../lib/seeded-random.js';
 import { SandboxControl, type ApiRecordView, type WebhookDeliveryView } from '../sandbox/control-client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startDevServer, type DevServer } from '../scripts/dev-server.js';
-import { conversationWorkflowId, stateQuery } from '../workflows/messages.js';
+import { conversationWorkflowId, decisionsQuery, stateQuery } from '../workflows/messages.js';
 import { startAiStub } from '../soak/ai-stub.js';
 import { kindOfAiText, notices } from '../soak/notices.js';
 import { aiOutages, emptyChaosCounts, killWorkers, sandboxFaults } from '../soak/chaos.js';
@@ -219,6 +219,17 @@ async function main(): Promise<number> {
       return { deliveries: own, verdict, breaches };
     });
     const figures = figuresOf(results);
+    // For the post-mortem: each breaching conversation's events (ids, kinds, times; no customer text) and the workflow's decisions.
+    const breaching = results.filter((r) => r.breaches.length > 0);
+    if (breaching.length > 0) mkdirSync(join(dir, 'breaches'));
+    for (const r of breaching) {
+      const id = r.breaches[0]!.conversationId;
+      const decisions = await client.workflow.getHandle(conversationWorkflowId(id)).query(decisionsQuery)
+        .then((list) => list.map((d) => ({ session: d.session, turn: d.turn, at: d.at, action: d.action, rule: d.rule, outcome: d.outcome })))
+        .catch((error: Error) => error.message);
+      const timeline = timelineOf(r.deliveries, classifier, apiRecords.get(id));
+      writeFileSync(join(dir, 'breaches', `${id}.json`), JSON.stringify({ breaches: r.breaches, facts: facts.get(id), timeline, apiRecord: apiRecords.get(id), decisions }, null, 1));
+    }
     const listed = await listStatuses(client);
     const failedWorkflows = Object.entries(listed).filter(([status]) => !['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(status)).reduce((n, [, c]) => n + c, 0);
     const result = {
