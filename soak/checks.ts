@@ -188,12 +188,13 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
     parked = next === 'rep_queue' ? [...parked, ...pending] : [];
     settle('rep');
     credits = 0;
-    handoffOpen = false;
     owner = next;
   };
   const handoff = (what: string) => {
     handoffs++;
     if (handoffs > 1) breach('duplicate_post', `session ${session}: a second handoff (${what}) without a hand-back in between`);
+    // Messages that came while the AI was thinking stay pending in the product: answerable after a hand-back.
+    parked.push(...pending);
     settle('handoff');
     credits = 0;
     owner = 'queue';
@@ -282,12 +283,15 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
         else if (event.byRep) {
           humanActsSeen = [];
           // A hand-back: the AI owns the chat again and may answer what waited in the queue.
+          // A handoff still being carried out (its note not posted yet) stays open: the note belongs to it.
           owner = 'ai';
           credits += parked.length;
           parked = [];
           handoffs = 0;
-          handoffOpen = false;
-        } else if (event.byAi && event.toAgentId === '' && owner === 'ai') handoff('unassignment');
+        } else if (event.byAi && event.toAgentId === '' && owner === 'ai') {
+          handoffOpen = true;
+          handoff('unassignment');
+        }
         break;
       case 'resolution':
         if (event.byRep) humanActs('resolved', event.at, 'conversation');

@@ -85,6 +85,18 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(kinds(new Transcript().customer().aiClaims().repAssigns('').aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_human']);
   });
 
+  it('a hand-back in the middle of a handoff, and a second handoff after a hand-back, are no duplicates (seen in the soak)', () => {
+    const notice = '[soak-handoff] A member of our team will be with you shortly.';
+    // The rep hands back between the AI's unassignment and its note; the AI then answers what waited.
+    const midway = new Transcript().customer().aiClaims().customer().aiSays(notice).customer().aiUnassigns().repAssigns(ai).aiNote('AI handoff — session 1')
+      .aiSays('[soak-reply 1] a');
+    expect(midway.check()).to.deep.include({ breaches: [], finalOwner: 'ai' });
+    // Handed back, the AI hands off again (no second notice: unassignment, then note).
+    const again = new Transcript().customer().aiClaims().aiSays(notice).aiUnassigns().aiNote('AI handoff — session 1').customer()
+      .repAssigns(ai).aiUnassigns().aiNote('AI handoff — session 1, again');
+    expect(again.check()).to.deep.include({ breaches: [], finalOwner: 'queue' });
+  });
+
   it('finds a duplicate post (the same reply twice) and an AI message after a rep wrote', () => {
     const t = new Transcript()
       .customer().aiClaims().aiSays('[soak-reply 1] Parcels arrive in 2 days.').aiSays('[soak-reply 1] Parcels arrive in 2 days.')
