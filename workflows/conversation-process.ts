@@ -49,6 +49,8 @@ const withReconciliation = (): boolean => patched(patchIds.reconcileWithFreshcha
 const withHandoffNoticeOnce = (): boolean => patched(patchIds.handoffNoticeOnce);
 const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
 const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
+/** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
+const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -398,7 +400,8 @@ export class ConversationProcess {
       latencyMs: outcome.latencyMs,
     };
     c.recordAiOutcome(outcome);
-    if (c.state !== 'ai_active') {
+    // A resolution and a reopen may have come in meanwhile: the new session is the AI's again, but this answer was for the old one.
+    if (c.state !== 'ai_active' || (c.view.session !== turn.session && withStaleTurnDropped())) {
       c.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${c.state})`, outcome: 'dropped' }, turn);
       return;
     }
@@ -468,6 +471,15 @@ export class ConversationProcess {
       }
       // Failure messages name endpoints and codes, never customer text (ai/openai-provider.ts).
       log.warn('AI failed after its retries', { conversationId: this.conversationId, error: failure ? `${failure.type}: ${failure.message}` : String(error) });
+      if (withStaleTurnDropped()) {
+        // Events that came with the failure (in the same workflow task, so they could not cancel the turn) come first:
+        // a rep may have taken over or resolved, Freshchat may have begun a new session. Only a turn still the AI's hands off.
+        await this.handleInbox();
+        if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+          c.recordDecision({ action: 'escalate', rule: 'lost_ownership_race', reason: `The AI failed, but the turn is no longer the AI's (now ${c.state}, session ${c.view.session})`, outcome: 'dropped' }, turn);
+          return undefined;
+        }
+      }
       c.markAnswered(answering);
       c.recordDecision({ action: 'escalate', rule: 'ai_failure', reason: 'AI unavailable', outcome: 'escalated' }, turn);
       await this.escalate('ai_failure', 'AI unavailable');

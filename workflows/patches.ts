@@ -12,4 +12,6 @@ export const patchIds = {
   sessionRecords: 'session-records',
   /** The session policy is read again at each new session and on the reloadSettings signal. */
   policyPerSession: 'policy-per-session',
+  /** An AI turn's result (a reply, or a failure's handoff) is acted on only in the session and state it began in. */
+  staleTurnDropped: 'stale-turn-dropped',
 } as const;
