@@ -27,6 +27,24 @@ export async function connectWorker(): Promise<{ connection: NativeConnection; n
   return { connection: await NativeConnection.connect(connectionOptions), namespace };
 }
 
+/**
+ * The worker's connection, waiting for a Temporal server that is not reachable yet (a restart,
+ * a deploy where the worker comes up first): it tries again every 2 s for `waitMs`, saying so,
+ * instead of exiting at once into a process manager's growing restart backoff.
+ */
+export async function connectWorkerWhenReachable(logger: Logger, waitMs = 120_000): Promise<{ connection: NativeConnection; namespace: string }> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectWorker();
+    } catch (error) {
+      if (Date.now() + 2000 > deadline) throw error;
+      logger.warn({ address: temporalConnectConfig().connectionOptions.address, attempt, error: (error as Error).message.slice(0, 200) }, 'Temporal not reachable yet: trying again in 2 s');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
 export function workflowUiUrl(uiBaseUrl: string, namespace: string, workflowId: string): string {
   return `${uiBaseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

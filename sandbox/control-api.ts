@@ -114,6 +114,11 @@ export function createControlApi(context: ControlApiContext): Router {
     });
   });
 
+  // What the integration read and posted through the REST API, and when (SandboxStore.apiRecord).
+  router.get('/conversations/:id/api-record', (req, res) => {
+    res.json(store.apiRecord(conversationOr404(req.params.id).conversation_id));
+  });
+
   router.post('/conversations/:id/customer-messages', (req, res) => {
     const conversation = conversationOr404(req.params.id);
     const body = parseOr400(customerMessageSchema, req.body, 'customer message');

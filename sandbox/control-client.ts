@@ -18,6 +18,23 @@ export interface SandboxConversationView {
   messages: SandboxMessageView[];
 }
 
+export interface WebhookDeliveryView {
+  id: string;
+  action: string;
+  conversation_id: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed' | 'skipped';
+  attempts: number;
+  last_status_code?: number;
+  created_time: string;
+}
+
+export interface ApiRecordView {
+  conversationReads: string[];
+  messageReads: string[];
+  postArrivals: Record<string, string>;
+}
+
 export class SandboxControlError extends Error {
   override name = 'SandboxControlError';
 }
@@ -53,6 +70,30 @@ export class SandboxControl {
 
   async reopen(conversationId: string, agentId: string): Promise<void> {
     await this.call('POST', `/sandbox/conversations/${conversationId}/reopen`, { by: 'agent', agent_id: agentId });
+  }
+
+  /** Every webhook delivery so far, oldest first (of one conversation when given): the sandbox's own record of events. */
+  webhooks(conversationId?: string): Promise<WebhookDeliveryView[]> {
+    return this.call('GET', `/sandbox/webhooks${conversationId ? `?conversation_id=${encodeURIComponent(conversationId)}` : ''}`);
+  }
+
+  /** Sends a recorded delivery again, as Freshchat retries one (same body). */
+  redeliver(deliveryId: string): Promise<WebhookDeliveryView> {
+    return this.call('POST', `/sandbox/webhooks/${deliveryId}/redeliver`);
+  }
+
+  /** When the integration read the conversation and its messages, and when each of its posts arrived. */
+  apiRecord(conversationId: string): Promise<ApiRecordView> {
+    return this.call('GET', `/sandbox/conversations/${conversationId}/api-record`);
+  }
+
+  /** Arms a fault of the /v2 API (sandbox/faults.ts). */
+  async addFault(spec: { method?: string; path: string; status?: number; retryAfterSeconds?: number; delayMs?: number; times?: number; afterEffect?: boolean }): Promise<void> {
+    await this.call('POST', '/sandbox/faults', spec);
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/sandbox/faults');
   }
 
   conversation(conversationId: string): Promise<SandboxConversationView> {

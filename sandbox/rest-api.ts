@@ -96,6 +96,11 @@ export function createRestApi(context: RestApiContext): Router {
   };
 
   router.use(requireBearerToken(context.apiToken));
+  // When a request arrived, before an injected delay holds it (store.apiRecord).
+  router.use((_req, res, next) => {
+    res.locals.arrivedAt = store.now();
+    next();
+  });
   router.use(faultMiddleware(context.faults));
   router.use(express.json({ limit: '1mb' }));
 
@@ -124,11 +129,13 @@ export function createRestApi(context: RestApiContext): Router {
       message_type: body.message_type,
       message_parts: body.message_parts,
     });
+    store.recordApiPost(conversation.conversation_id, message.id, res.locals.arrivedAt as string);
     res.status(201).json(messageJson(store, message));
   });
 
   router.get('/conversations/:id/messages', (req, res) => {
     const conversation = conversationOr404(req.params.id);
+    store.recordApiRead(conversation.conversation_id, 'messages');
     const query = parseOr400(listMessagesQuerySchema, req.query, 'query');
     const fromTime = query.from_time ? Date.parse(query.from_time) : undefined;
     const newestFirst = store
@@ -151,7 +158,9 @@ export function createRestApi(context: RestApiContext): Router {
   });
 
   router.get('/conversations/:id', (req, res) => {
-    res.json(conversationJson(store, conversationOr404(req.params.id), context.baseUrl()));
+    const conversation = conversationOr404(req.params.id);
+    store.recordApiRead(conversation.conversation_id, 'conversation');
+    res.json(conversationJson(store, conversation, context.baseUrl()));
   });
 
   router.put('/conversations/:id', (req, res) => {

@@ -34,6 +34,13 @@ export class SandboxStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly messagesByConversation = new Map<string, Message[]>();
   private lastTimeMs = 0;
+  /**
+   * What the integration looked at and when (the sandbox's own observation, not Freshchat's
+   * data): the times the REST API read each conversation and its messages, and when each post
+   * arrived (before any injected delay). The soak tells from them a post that ignored what the
+   * integration had seen from one that crossed a rep's action in flight.
+   */
+  private readonly apiRecords = new Map<string, { conversationReads: string[]; messageReads: string[]; postArrivals: Record<string, string> }>();
   private nextInternalId = 1_000_001;
 
   constructor(seed: StoreSeed) {
@@ -156,6 +163,25 @@ export class SandboxStore {
     this.messagesByConversation.get(conversation.conversation_id)!.push(message);
     conversation.updated_time = message.created_time;
     return message;
+  }
+
+  private apiRecordOf(conversationId: string) {
+    let record = this.apiRecords.get(conversationId);
+    if (!record) this.apiRecords.set(conversationId, (record = { conversationReads: [], messageReads: [], postArrivals: {} }));
+    return record;
+  }
+
+  recordApiRead(conversationId: string, what: 'conversation' | 'messages'): void {
+    const record = this.apiRecordOf(conversationId);
+    (what === 'conversation' ? record.conversationReads : record.messageReads).push(this.now());
+  }
+
+  recordApiPost(conversationId: string, messageId: string, arrivedAt: string): void {
+    this.apiRecordOf(conversationId).postArrivals[messageId] = arrivedAt;
+  }
+
+  apiRecord(conversationId: string) {
+    return this.apiRecordOf(conversationId);
   }
 
   /** Oldest first, private notes included. */

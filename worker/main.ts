@@ -6,7 +6,7 @@ import { hostPort } from '../config/env.js';
 import { createProvider, exitOnConfigError, loadDotEnv, loadWorkerStartup, type WorkerStartup } from '../config/startup.js';
 import { createLogger } from '../lib/logger.js';
 import { PinoSdkLogger } from '../lib/sdk-logger.js';
-import { connectWorker, ensureSearchAttributes } from '../lib/temporal.js';
+import { connectWorkerWhenReachable, ensureSearchAttributes } from '../lib/temporal.js';
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { ensureKnowledgeSyncSchedule, startKnowledgeSyncIfNeverSynced } from '../knowledge/sync-schedule.js';
@@ -40,7 +40,7 @@ export async function runWorker(options: { onReady?: () => void } = {}): Promise
   if (metricsAddress) logger.info({ address: metricsAddress, path: '/metrics' }, 'worker metrics listening (Prometheus)');
   // Before connecting, so that a worker that cannot reach Temporal still says what it fell back to.
   for (const warning of startup.warnings) logger.warn({ setting: warning.setting }, warning.message);
-  const { connection, namespace } = await connectWorker();
+  const { connection, namespace } = await connectWorkerWhenReachable(logger);
   await ensureSearchAttributes(connection, namespace, logger);
   const store = openStore(startup.env);
   // Migrations at start-up; while the store is down, session records wait in their workflows and replies go on.

@@ -57,6 +57,8 @@ const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
 const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
 /** Likewise for the short calls as local activities (their history is markers, not activity events). */
 const withLocalQuickCalls = (): boolean => patched(patchIds.localQuickCalls);
+/** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
+const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -226,7 +228,7 @@ export class ConversationProcess {
       case 'handBackToAi':
         if (c.state === 'ai_active' || c.state === 'resolved') return;
         if (await this.assignToAiAgent()) {
-          c.moveTo('ai_active');
+          c.handedBackToAi(now());
           this.publish();
         }
         return;
@@ -254,7 +256,7 @@ export class ConversationProcess {
         if (event.toAgentId === aiAgentId) {
           if (c.consumeOwnAssignmentEcho()) return;
           if (c.state !== 'ai_active') {
-            c.moveTo('ai_active');
+            c.handedBackToAi(Math.min(Date.parse(event.at) || now(), now()));
             this.publish();
           }
         } else if (event.toAgentId) {
@@ -432,7 +434,8 @@ export class ConversationProcess {
       latencyMs: outcome.latencyMs,
     };
     c.recordAiOutcome(outcome);
-    if (c.state !== 'ai_active') {
+    // A resolution and a reopen may have come in meanwhile: the new session is the AI's again, but this answer was for the old one.
+    if (c.state !== 'ai_active' || (c.view.session !== turn.session && withStaleTurnDropped())) {
       c.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${c.state})`, outcome: 'dropped' }, turn);
       return;
     }
@@ -502,6 +505,15 @@ export class ConversationProcess {
       }
       // Failure messages name endpoints and codes, never customer text (ai/openai-provider.ts).
       log.warn('AI failed after its retries', { conversationId: this.conversationId, error: failure ? `${failure.type}: ${failure.message}` : String(error) });
+      if (withStaleTurnDropped()) {
+        // Events that came with the failure (in the same workflow task, so they could not cancel the turn) come first:
+        // a rep may have taken over or resolved, Freshchat may have begun a new session. Only a turn still the AI's hands off.
+        await this.handleInbox();
+        if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+          c.recordDecision({ action: 'escalate', rule: 'lost_ownership_race', reason: `The AI failed, but the turn is no longer the AI's (now ${c.state}, session ${c.view.session})`, outcome: 'dropped' }, turn);
+          return undefined;
+        }
+      }
       c.markAnswered(answering);
       c.recordDecision({ action: 'escalate', rule: 'ai_failure', reason: 'AI unavailable', outcome: 'escalated' }, turn);
       await this.escalate('ai_failure', 'AI unavailable');
@@ -541,7 +553,8 @@ export class ConversationProcess {
 
   /** Without a post (whose activity checks ownership), the same check runs on its own before the AI lets go. */
   private checkOwnership(): Promise<LostOwnership | undefined> {
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    // Rep messages count from the session's start or its latest hand-back, whichever is later.
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('checkOwnership', () => this.freshchat.checkOwnership({ conversationId: this.conversationId, sessionStartedAt }));
   }
 
@@ -562,13 +575,13 @@ export class ConversationProcess {
   }
 
   private postAiReply(text: string, notBefore: string): Promise<PostOutcome | undefined> {
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore }));
   }
 
   private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {
     const { language } = this.conversation.view;
-    const sessionStartedAt = this.conversation.currentSession.startedAt;
+    const sessionStartedAt = this.conversation.aiOwnedSince;
     return this.calls.run('postCustomerNotice', () =>
       this.freshchat.postCustomerNotice({ conversationId: this.conversationId, kind, language, vars, sessionStartedAt, notBefore }),
     );

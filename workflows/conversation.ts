@@ -229,6 +229,17 @@ export class Conversation {
     this.markAnswered(this.session.pending.map((m) => m.eventId));
   }
 
+  /** The chat is the AI's again from `at` on (Freshchat's time of the hand-back): a rep's earlier words are no takeover. */
+  handedBackToAi(at: number): void {
+    this.moveTo('ai_active');
+    this.session.aiOwnedSince = new Date(at).toISOString();
+  }
+
+  /** Since when a rep's message in Freshchat means a rep holds the chat: the session's start, or its latest hand-back. */
+  get aiOwnedSince(): string {
+    return this.session.aiOwnedSince ?? this.session.startedAt;
+  }
+
   startTurn(): TurnRef {
     this.session.aiTurnNotBefore = undefined;
     this.session.turn++;

@@ -154,6 +154,11 @@ export interface SessionMemory {
   /** The AI's latest summary and sentiment in this session (the view's may be an earlier session's). */
   aiSummary?: string;
   aiSentiment?: Sentiment;
+  /**
+   * The latest hand-back to the AI in this session (a rep assigning the chat to the AI agent, or
+   * ops): rep messages from before it no longer mean a rep holds the chat. Unset = the session's start.
+   */
+  aiOwnedSince?: string;
   /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
   handoffNoticeSent?: boolean;
   /** The knowledge articles the AI's answers in this session used (titles and URLs, for the notes). */

@@ -14,4 +14,6 @@ export const patchIds = {
   policyPerSession: 'policy-per-session',
   /** Short idempotent reads, and the AI's own assignment, run as local activities. */
   localQuickCalls: 'local-quick-calls',
+  /** An AI turn's result (a reply, or a failure's handoff) is acted on only in the session and state it began in. */
+  staleTurnDropped: 'stale-turn-dropped',
 } as const;

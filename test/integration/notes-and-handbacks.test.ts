@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import {
   aiReplies,
+  assign,
   conversationView,
   customerSays,
   eventually,
   privateNotes,
+  repSays,
+  sleep,
   startConversation,
   startSystem,
   textOf,
@@ -63,6 +66,24 @@ describe('notes and hand-backs (real Temporal, Freshchat sandbox over HTTP)', fu
     expect((await conversationView(sandbox, conversationId)).conversation.assigned_agent_id ?? '').to.equal('');
     const told = (await aiReplies(sandbox, conversationId)).filter((m) => textOf(m) === handoffWords);
     expect(told).to.have.length(1);
+  });
+
+  it('a rep who wrote and then hands the chat back (assigns it to the AI agent) gets the AI answering again in the same session', async () => {
+    // Found by the soak: the ownership check before a post saw the rep's earlier message and dropped every AI post after the hand-back.
+    const { sandbox } = system;
+    const conversationId = await startConversation(sandbox, 'How long does shipping take?');
+    await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the answer');
+    await repSays(sandbox, conversationId, 'Hi, Alice here, let me check.');
+    await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'the rep took over');
+    await assign(sandbox, conversationId, sandbox.aiAgentId);
+    await eventually(async () => (await workflowState(system, conversationId)).state === 'ai_active', 'handed back');
+
+    await customerSays(sandbox, conversationId, 'How much does shipping cost?');
+    await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering after the hand-back');
+    await sleep(500);
+    const state = await workflowState(system, conversationId);
+    expect(state.state).to.equal('ai_active');
+    expect(state.counters.droppedPosts).to.equal(0);
   });
 
   it('a handoff decided without the AI, on the very first message, still tells the rep the summary, topic and sentiment', async () => {

@@ -264,3 +264,45 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+describe('a worker started while Temporal is down (found by the soak: it exited at once)', function () {
+  this.timeout(180_000);
+
+  it('waits for the server and then polls, instead of exiting', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startDevServer } = await import('../../scripts/dev-server.js');
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'fc-late-temporal-'));
+    const taskQueue = `late-${Date.now()}`;
+    const worker = spawn(process.execPath, ['dist/worker/main.js'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn',
+        TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: taskQueue,
+        FRESHCHAT_API_URL: 'http://127.0.0.1:9/v2', FRESHCHAT_API_TOKEN: 'token', FRESHCHAT_AI_AGENT_EMAIL: 'ai@example.test',
+        PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting, SQLITE_PATH: join(dir, 'store.sqlite'),
+      },
+    });
+    let stderr = '';
+    worker.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+    try {
+      await sleep(4000);
+      expect(worker.exitCode, `the worker exited while Temporal was down: ${stderr.slice(0, 1000)}`).to.equal(null);
+      server = await startDevServer({ dataDir: join(dir, 'temporal'), port, uiPort, log: () => undefined });
+      const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: server.address }) });
+      await eventually(async () => {
+        const { pollers } = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+        return (pollers?.length ?? 0) > 0;
+      }, 'the worker polling once Temporal is up', 90_000);
+      await client.connection.close();
+    } finally {
+      worker.kill('SIGKILL');
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
