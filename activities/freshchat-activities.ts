@@ -43,8 +43,11 @@ export interface ConversationOwner {
   url?: string;
 }
 
-/** Who holds the conversation when a post is dropped: a rep, nobody (the queue), or it is closed. */
-export type LostTo = 'rep' | 'nobody' | 'resolved';
+/**
+ * Who holds the conversation when a post is dropped: a rep, nobody (the queue), it is closed,
+ * or Freshchat began a new session (resolved and reopened) after what the post answers.
+ */
+export type LostTo = 'rep' | 'nobody' | 'resolved' | 'new_session';
 export interface LostOwnership {
   lostTo: LostTo;
   reason: string;
@@ -119,13 +122,18 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
   }
 
   /** Why the AI must not post now, or undefined when the conversation is still the AI's. */
-  async function checkOwnership(conversationId: string, since: string): Promise<LostOwnership | undefined> {
+  /** `answering`: the customer messages a reply answers, when it is one. */
+  async function checkOwnership(conversationId: string, since: string, answering: string[] = []): Promise<LostOwnership | undefined> {
     const me = await aiAgent();
     const [conversation, recent] = await Promise.all([
       freshchatCall(() => client.getConversation(conversationId)),
       freshchatCall(() => client.listRecentMessages(conversationId, since, 100)),
     ]);
     if (conversation.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
+    // A retried post can outlive its session: a rep resolved, the customer wrote again (newest first).
+    const answered = recent.find((m) => answering.includes(m.id))?.interaction_id;
+    const current = recent[0]?.interaction_id;
+    if (answered && current && answered !== current) return { lostTo: 'new_session', reason: 'Freshchat began a new session after the messages this reply answers' };
     const assignee = conversation.assigned_agent_id ?? '';
     if (assignee && assignee !== me) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
     for (const message of recent) {
@@ -180,8 +188,8 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     },
 
     /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */
-    async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string }): Promise<PostOutcome> {
-      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt);
+    async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string; answering?: string[] }): Promise<PostOutcome> {
+      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt, input.answering);
       if (lost) {
         logger.warn({ conversationId: input.conversationId, lostTo: lost.lostTo, reason: lost.reason }, 'AI reply dropped: lost ownership');
         return { posted: false, ...lost };

@@ -23,6 +23,8 @@ export interface FreshchatMessage {
   message_type?: string;
   message_parts?: FreshchatMessagePart[];
   created_time: string;
+  /** Freshchat's session of the conversation: a resolve and reopen begins a new one. */
+  interaction_id?: string;
 }
 
 export interface FreshchatConversation {

@@ -354,6 +354,8 @@ export class ConversationProcess {
 
   /** Freshchat says the AI no longer holds the conversation: the workflow follows Freshchat. */
   private followFreshchat(lost: LostOwnership): void {
+    // The new session's events (the rep's resolution, the reopen, the customer's message) are in the inbox: they say what comes next.
+    if (lost.lostTo === 'new_session') return;
     if (lost.lostTo === 'rep') return this.humanTookOver();
     if (lost.lostTo === 'resolved') {
       this.conversation.resolved('rep');
@@ -445,7 +447,7 @@ export class ConversationProcess {
     switch (ruled.action) {
       case 'reply': {
         // Ownership check 2 of 2 happens inside postAiReply, against Freshchat's own state.
-        const posted = await this.postAiReply(outcome.decision.reply, notBefore);
+        const posted = await this.postAiReply(outcome.decision.reply, notBefore, answering);
         if (posted?.posted) {
           c.recordAiReply(now());
           c.recordDecision({ ...decided, action: 'reply', rule: ruled.rule, reason: ruled.reason, outcome: 'posted' }, turn);
@@ -574,9 +576,10 @@ export class ConversationProcess {
     await this.postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind, resolvedBy: r.by }, notBefore);
   }
 
-  private postAiReply(text: string, notBefore: string): Promise<PostOutcome | undefined> {
+  /** `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. */
+  private postAiReply(text: string, notBefore: string, answering?: string[]): Promise<PostOutcome | undefined> {
     const sessionStartedAt = this.conversation.aiOwnedSince;
-    return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore }));
+    return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore, answering }));
   }
 
   private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {

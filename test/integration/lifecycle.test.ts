@@ -176,6 +176,25 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       await eventually(async () => (await workflowState(system, conversationId)).resolvedBy === 'rep', 'the session resolved by the rep');
     });
 
+    it("a reply whose post is retried after a rep resolved and the customer wrote again is not posted into the new session (found by the soak)", async () => {
+      const { sandbox } = system;
+      // The first post attempt hangs 8 s, then fails: the retry comes after what happens meanwhile.
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: '/messages$', status: 503, delayMs: 8000, times: 1 });
+      const conversationId = await startConversation(sandbox, 'How much does shipping cost?');
+      await eventually(async () => (await sandboxCall<Array<{ remaining: number }>>(sandbox, 'GET', '/sandbox/faults')).every((f) => f.remaining === 0), 'the first post attempt');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
+      // Past the 5 s a new session looks back (clock skew), so its transcript is the new question alone.
+      await sleep(5500);
+      await customerSays(sandbox, conversationId, 'How long does shipping take?'); // reopens it: a new Freshchat session
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the answer in the new session', 30_000);
+      await sleep(1500);
+      const replies = (await aiReplies(sandbox, conversationId)).map(textOf);
+      expect(replies).to.have.length(1);
+      expect(replies[0]).to.match(/working day/).and.not.to.include('4.95');
+      const dropped = (await workflowDecisions(system, conversationId)).find((d) => d.session === 1);
+      expect(dropped).to.deep.include({ action: 'reply', rule: 'lost_ownership_race', outcome: 'dropped', reason: 'Freshchat began a new session after the messages this reply answers' });
+    });
+
     it('a redelivered webhook changes nothing', async () => {
       const { sandbox } = system;
       const conversationId = await startConversation(sandbox, 'Which payment methods do you accept?');
