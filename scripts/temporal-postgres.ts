@@ -85,10 +85,13 @@ export async function startTemporalOnPostgres(options: TemporalOnPostgresOptions
   writeServerConfig(tools, db, databases, options.port, configDir);
   const address = `127.0.0.1:${options.port}`;
   const child = spawn(tools.server, ['--root', options.dataDir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The server logs (warnings and errors) to stdout: the tail of both says why it stopped.
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const keep = (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   try {
     await waitForFrontend(address, child, () => stderr);
     const cli = await findOrBuildTemporalCli(options.log);

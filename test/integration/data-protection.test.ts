@@ -263,7 +263,11 @@ describe('customer data protection (real Temporal, Freshchat sandbox, real worke
       // the first post of it for good, so that history and logs also hold a failure.
       await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: `/conversations/${conversationId}/messages`, status: 403, times: 1 });
       await customerSays(sandbox, conversationId, `${secrets.followUpText}: I want to talk to a human`);
-      await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'the handoff', 30_000);
+      // Escalated comes first, the refused handoff notice right after: wait for both.
+      await eventually(async () => {
+        const state = await workflowState(system, conversationId);
+        return state.state === 'escalated' && state.lastError !== undefined;
+      }, 'the handoff and its refused notice', 30_000);
     });
     after(async () => {
       await system?.close();

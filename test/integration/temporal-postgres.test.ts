@@ -53,8 +53,18 @@ describe('Temporal Server on PostgreSQL (npm run temporal-postgres, the self-hos
   let server: TemporalOnPostgres | undefined;
   let port: number;
 
-  const start = async () =>
-    startTemporalOnPostgres({ postgresUrl: postgresServerUrl, databasePrefix: prefix, port, namespace: 'default', dataDir, log: (line) => logLines.push(line) });
+  /** A port another process took between the probe and the server's bind is tried again on other ports. */
+  const start = async (): Promise<TemporalOnPostgres> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startTemporalOnPostgres({ postgresUrl: postgresServerUrl, databasePrefix: prefix, port, namespace: 'default', dataDir, log: (line) => logLines.push(line) });
+      } catch (error) {
+        if (attempt === 3 || !/exited/.test((error as Error).message)) throw error;
+        process.stderr.write(`      Temporal Server did not start (attempt ${attempt}): ${(error as Error).message.slice(-1500)}\n`);
+        port = await freePortBase();
+      }
+    }
+  };
 
   before(async function () {
     this.timeout(900_000); // a first run builds the server with Go (a few minutes, then cached)
