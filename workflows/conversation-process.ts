@@ -55,8 +55,13 @@ const withReconciliation = (): boolean => patched(patchIds.reconcileWithFreshcha
 const withHandoffNoticeOnce = (): boolean => patched(patchIds.handoffNoticeOnce);
 const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
 const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
-/** Likewise for the short calls as local activities (their history is markers, not activity events). */
-const withLocalQuickCalls = (): boolean => patched(patchIds.localQuickCalls);
+/**
+ * The short calls as local activities (their history is markers, not activity events): switched
+ * off for now. With them on, the 20-race guarantee test failed once in four CI runs (an AI reply
+ * after a rep's assignment); until that is understood the ordinary activities run. Turning it on
+ * is `patched(patchIds.localQuickCalls)` here.
+ */
+const withLocalQuickCalls = (): boolean => false;
 /** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 

@@ -9,7 +9,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -23,7 +22,6 @@ import type { SessionStoreActivities } from '../activities/session-store-activit
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
-import { patchIds } from './patches.js';
 import { productMetrics } from './product-metrics.js';
 import {
   decisionsQuery,
@@ -132,7 +130,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
  */
 async function loadSessionPolicy(freshchatCalls: FreshchatCalls): Promise<SessionPolicy> {
   for (;;) {
-    const loaded = await freshchatCalls.run('loadSessionPolicy', () => (patched(patchIds.localQuickCalls) ? quick.assistant : assistant).loadSessionPolicy());
+    const loaded = await freshchatCalls.run('loadSessionPolicy', () => assistant.loadSessionPolicy());
     if (loaded) return loaded;
     await sleep('5 minutes', { summary: 'settings or Freshchat refused: wait, then try again' });
   }
