@@ -94,26 +94,36 @@ export async function registerSearchAttributes(cliPath: string, address: string,
   }
 }
 
-async function waitUntilReachable(address: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/**
+ * Waits until a Temporal server process answers on `address`; fails at once when it exits.
+ * `name` and `timeoutMs` word and bound the wait (the dev server, Temporal Server on PostgreSQL).
+ */
+export async function waitUntilReachable(
+  address: string,
+  child: ChildProcess,
+  stderr: () => string,
+  options: { name: string; timeoutMs: number; pollMs: number } = { name: 'the Temporal dev server', timeoutMs: 60_000, pollMs: 300 },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited (code ${child.exitCode}): ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`${options.name} exited (code ${child.exitCode}): ${stderr()}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.workflowService.getSystemInfo({});
       await connection.close();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer on ${address} within 60 s: ${stderr()}`);
-      await new Promise((r) => setTimeout(r, 300));
+      if (Date.now() > deadline) throw new Error(`${options.name} did not answer on ${address} within ${options.timeoutMs / 1000} s: ${stderr()}`);
+      await new Promise((r) => setTimeout(r, options.pollMs));
     }
   }
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(force);
       resolve();

@@ -10,15 +10,14 @@
  * TEMPORAL_POSTGRES_PORT (default 7333) the frontend's gRPC port, the other services on the next
  * ports; TEMPORAL_NAMESPACE (default default).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
-import { registerSearchAttributes } from './dev-server.js';
+import { registerSearchAttributes, stopProcess, waitUntilReachable } from './dev-server.js';
 import { findOrBuildTemporalCli } from './temporal-cli.js';
 
 export const temporalServerVersion = '1.29.1';
@@ -93,7 +92,7 @@ export async function startTemporalOnPostgres(options: TemporalOnPostgresOptions
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   try {
-    await waitForFrontend(address, child, () => stderr);
+    await waitUntilReachable(address, child, () => stderr, { name: 'Temporal Server', timeoutMs: 120_000, pollMs: 500 });
     const cli = await findOrBuildTemporalCli(options.log);
     if (!cli.path) throw new Error('the temporal CLI is needed to create the namespace');
     await createNamespace(cli.path, address, options.namespace);
@@ -103,7 +102,7 @@ export async function startTemporalOnPostgres(options: TemporalOnPostgresOptions
     child.kill('SIGKILL');
     throw error;
   }
-  return { address, namespace: options.namespace, databases, stop: () => stopProcess(child) };
+  return { address, namespace: options.namespace, databases, stop: () => stopProcess(child, 15_000) };
 }
 
 /**
@@ -180,22 +179,6 @@ function writeServerConfig(tools: ServerTools, db: URL, databases: { main: strin
   );
 }
 
-async function waitForFrontend(address: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Temporal Server exited (code ${child.exitCode}): ${stderr()}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`Temporal Server did not answer on ${address} within 120 s: ${stderr()}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 /** Created once; an existing namespace is kept as it is. */
 async function createNamespace(cliPath: string, address: string, namespace: string): Promise<void> {
   const run = (args: string[]) => promisify(execFile)(cliPath, [...args, '--address', address, '--namespace', namespace], { timeout: 30_000 });
@@ -213,18 +196,6 @@ async function retryFor<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
