@@ -9,17 +9,10 @@
  * chat, resolves, moves it to the queue) the AI posts nothing the customer sees until a rep
  * hands the chat back (assigns it to the AI agent) or a new session begins.
  */
+import type { WebhookDeliveryView } from '../sandbox/control-client.js';
 
-/** One delivery as GET /sandbox/webhooks lists it. */
-export interface DeliveryRecord {
-  id: string;
-  action: string;
-  conversation_id: string;
-  body: string;
-  status: 'pending' | 'delivered' | 'failed' | 'skipped';
-  attempts: number;
-  last_status_code?: number;
-}
+/** One delivery as GET /sandbox/webhooks lists it (the checks need no creation time). */
+export type DeliveryRecord = Omit<WebhookDeliveryView, 'created_time'>;
 
 /** What an AI customer-facing message is, told apart by its text. */
 export type AiMessageKind = 'reply' | 'handoff_notice' | 'nudge' | 'closing' | 'other';
