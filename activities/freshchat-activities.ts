@@ -62,6 +62,12 @@ export interface UnansweredCustomerMessage {
   text: string;
 }
 
+/**
+ * What resolving did: resolved, or not, because the customer wrote after the AI's closing words
+ * (those messages, to answer). Histories from before the check have no result (resolved).
+ */
+export type ResolveOutcome = { resolved: true } | { resolved: false; customerMessages: UnansweredCustomerMessage[] };
+
 /** The most unanswered messages one reconciliation takes. */
 const maxReconciledMessages = 20;
 
@@ -102,6 +108,20 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     }
     aiAgentId = agent.id;
     return agent.id;
+  }
+
+  /** The customer's messages since `since` after the latest agent message, oldest first (at most maxReconciledMessages). */
+  async function readUnanswered(conversationId: string, since: string): Promise<UnansweredCustomerMessage[]> {
+    const recent = await freshchatCall(() => client.listRecentMessages(conversationId, since, 100)); // newest first
+    const unanswered: UnansweredCustomerMessage[] = [];
+    for (const m of recent) {
+      const type = m.message_type ?? 'normal';
+      if (m.actor_type === 'agent' && type === 'normal') break;
+      if (m.actor_type !== 'user' || type !== 'normal') continue;
+      unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts(m.message_parts ?? [])) });
+      if (unanswered.length >= maxReconciledMessages) break;
+    }
+    return unanswered.reverse();
   }
 
   /** A rep is a real, active Freshchat agent other than the AI agent (automation greetings are not). */
@@ -257,20 +277,24 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
      * not seen, which catches events Freshchat gave up delivering (e.g. while Temporal was down).
      */
     async readUnansweredCustomerMessages(input: { conversationId: string; since: string }): Promise<UnansweredCustomerMessage[]> {
-      const recent = await freshchatCall(() => client.listRecentMessages(input.conversationId, input.since, 100)); // newest first
-      const unanswered: UnansweredCustomerMessage[] = [];
-      for (const m of recent) {
-        const type = m.message_type ?? 'normal';
-        if (m.actor_type === 'agent' && type === 'normal') break;
-        if (m.actor_type !== 'user' || type !== 'normal') continue;
-        unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts(m.message_parts ?? [])) });
-        if (unanswered.length >= maxReconciledMessages) break;
-      }
-      return unanswered.reverse();
+      return readUnanswered(input.conversationId, input.since);
     },
 
-    async resolveInFreshchat(conversationId: string): Promise<void> {
+    /**
+     * Resolves the conversation, unless (`unlessCustomerWroteSince`, the AI's resolutions) the
+     * customer wrote after the AI's closing words: then nothing changes and the workflow gets
+     * those messages to answer. Freshchat has no conditional update, so a message in the few
+     * milliseconds between the read and the PUT still meets a resolution.
+     * Histories from before the check pass the conversation id alone.
+     */
+    async resolveInFreshchat(input: string | { conversationId: string; unlessCustomerWroteSince?: string }): Promise<ResolveOutcome> {
+      const { conversationId, unlessCustomerWroteSince } = typeof input === 'string' ? { conversationId: input } : input;
+      if (unlessCustomerWroteSince) {
+        const customerMessages = await readUnanswered(conversationId, unlessCustomerWroteSince);
+        if (customerMessages.length > 0) return { resolved: false, customerMessages };
+      }
       await freshchatCall(() => client.updateConversation(conversationId, { status: 'resolved' }));
+      return { resolved: true };
     },
 
     /**
@@ -324,6 +348,7 @@ const ruleLabels: Record<RuleName, string> = {
   ai_decision: "the AI's own decision",
   customer_inactive: 'customer inactive',
   freshchat_failure: 'Freshchat unavailable',
+  customer_wrote_again: 'the customer wrote again',
 };
 
 export function renderNote(note: NoteContent, traceUrl: string): string {

@@ -50,6 +50,7 @@ export const ruleNames = [
   'ai_decision',
   'customer_inactive',
   'freshchat_failure',
+  'customer_wrote_again',
 ] as const;
 export type RuleName = (typeof ruleNames)[number];
 

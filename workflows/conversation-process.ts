@@ -64,6 +64,8 @@ const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
 const withLocalQuickCalls = (): boolean => false;
 /** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
+/** Found by the soak: the AI resolved over customer messages that arrived after its closing words. */
+const withResolveUnlessCustomerWrote = (): boolean => patched(patchIds.resolveUnlessCustomerWrote);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -567,18 +569,50 @@ export class ConversationProcess {
 
   private async resolve(r: { by: 'ai' | 'ops'; kind?: ResolutionKind; rule: RuleName; reason: string; decision?: AiDecision }): Promise<void> {
     const notBefore = notBeforeNow();
+    const heedCustomer = r.by === 'ai' && withResolveUnlessCustomerWrote();
     if (r.by === 'ai') {
+      // The customer wrote while the AI decided: the decision was for fewer messages than there are.
+      if (heedCustomer && (await this.customerWroteBeforeResolving())) return;
       const closing = r.decision?.reply ? await this.postAiReply(r.decision.reply, notBefore) : await this.postNotice('closing', undefined, notBefore);
       if (closing && !closing.posted) {
         // Never resolve a conversation a human holds now.
         this.conversation.recordDecision({ action: 'resolve', rule: 'lost_ownership_race', reason: closing.reason, outcome: 'dropped' });
         return this.followFreshchat(closing);
       }
+      // ...or while the closing words were posted.
+      if (heedCustomer && (await this.customerWroteBeforeResolving())) return;
     }
-    this.conversation.resolved(r.by, r.kind);
-    this.publish();
-    await this.calls.run('resolveInFreshchat', () => this.freshchat.resolveInFreshchat(this.conversationId));
+    if (heedCustomer) {
+      // ...or the webhooks of what the customer wrote are still on their way: Freshchat is asked too.
+      const done = await this.calls.run('resolveInFreshchat', () =>
+        this.freshchat.resolveInFreshchat({ conversationId: this.conversationId, unlessCustomerWroteSince: notBefore }),
+      );
+      if (done && !done.resolved) {
+        this.conversation.receiveUnseenCustomerMessages(done.customerMessages);
+        await this.customerWroteBeforeResolving();
+        return;
+      }
+      this.conversation.resolved(r.by, r.kind);
+      this.publish();
+    } else {
+      this.conversation.resolved(r.by, r.kind);
+      this.publish();
+      await this.calls.run('resolveInFreshchat', () => this.freshchat.resolveInFreshchat(this.conversationId));
+    }
     await this.postNote({ kind: 'resolution', rule: r.rule, reason: r.reason, decision: r.decision, resolutionKind: r.kind, resolvedBy: r.by }, notBefore);
+  }
+
+  /**
+   * What arrived is handled first; when the customer has written since (or a human acted), the
+   * AI does not resolve: it answers the new messages in its next turn. True when it does not.
+   */
+  private async customerWroteBeforeResolving(): Promise<boolean> {
+    await this.handleInbox();
+    const c = this.conversation;
+    if (c.state !== 'ai_active') return true; // a rep, ops or Freshchat decided meanwhile; what they did stands
+    if (c.pending.length === 0) return false;
+    c.recordDecision({ action: 'resolve', rule: 'customer_wrote_again', reason: 'The customer wrote again before the conversation was resolved', outcome: 'dropped' });
+    return true;
   }
 
   /** `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. */

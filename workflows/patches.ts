@@ -16,4 +16,6 @@ export const patchIds = {
   localQuickCalls: 'local-quick-calls',
   /** An AI turn's result (a reply, or a failure's handoff) is acted on only in the session and state it began in. */
   staleTurnDropped: 'stale-turn-dropped',
+  /** The AI resolves only when the customer has not written since its closing words (found by the soak). */
+  resolveUnlessCustomerWrote: 'resolve-unless-customer-wrote',
 } as const;

@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../../activities/assistant-activities.js';
 import type { ContactActivities } from '../../activities/contact-activities.js';
-import type { FreshchatActivities, PostOutcome } from '../../activities/freshchat-activities.js';
+import type { FreshchatActivities, PostOutcome, ResolveOutcome } from '../../activities/freshchat-activities.js';
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import type { AiDecision } from '../../workflow-safe/decision.js';
@@ -44,8 +44,9 @@ type Calls = Record<string, number>;
 
 interface Fakes {
   decide?: () => Promise<AiTurnOutcome>;
-  postAiReply?: () => PostOutcome;
+  postAiReply?: () => PostOutcome | Promise<PostOutcome>;
   postCustomerNotice?: () => PostOutcome;
+  resolveInFreshchat?: () => ResolveOutcome;
 }
 
 function fakeActivities(calls: Calls, fakes: Fakes) {
@@ -57,11 +58,11 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     readConversationOwner: async () => (called('readConversationOwner'), { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
     checkOwnership: async () => (called('checkOwnership'), undefined),
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
-    postAiReply: async () => (called('postAiReply'), fakes.postAiReply?.() ?? posted()),
+    postAiReply: async () => (called('postAiReply'), (await fakes.postAiReply?.()) ?? posted()),
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
     handOffToQueue: async () => void called('handOffToQueue'),
     postPrivateNote: async () => (called('postPrivateNote'), randomUUID()),
-    resolveInFreshchat: async () => void called('resolveInFreshchat'),
+    resolveInFreshchat: async () => (called('resolveInFreshchat'), fakes.resolveInFreshchat?.() ?? { resolved: true }),
     identifyContact: async () => ({ contactId: `ct_${'0'.repeat(24)}` }),
     readUnansweredCustomerMessages: async () => [],
   };
@@ -175,6 +176,54 @@ describe('workflow race branches (fake activities, real server)', function () {
       const records = await decisions(conversationId);
       expect(records.map((d) => `${d.action}:${d.rule}:${d.outcome}`)).to.deep.equal(['resolve:ai_decision:resolved', 'resolve:lost_ownership_race:dropped']);
       expect((await state(conversationId)).resolvedBy).to.equal(undefined);
+    });
+  });
+
+  /** The AI's answers in order: the first decides to resolve, the rest reply. */
+  const resolveThenReply = () => {
+    let asked = 0;
+    return async () => (asked++ === 0 ? decision('resolve', 'Glad I could help!') : decision('reply', 'Your order ships today.'));
+  };
+  const outcomes = async (conversationId: string) => (await decisions(conversationId)).map((d) => `${d.action}:${d.rule}:${d.outcome}`);
+
+  it('a customer who writes while the closing words are posted is answered, not resolved over (found by the soak)', async () => {
+    let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
+    let posts = 0;
+    // The customer's message reaches the workflow while its closing reply is being posted.
+    const postAiReply = async (): Promise<PostOutcome> => {
+      if (posts++ === 0) await signalNow(customer('wait, one more thing: when does it ship?'));
+      return { posted: true, messageId: randomUUID() };
+    };
+    await withFakeWorker({ decide: resolveThenReply(), postAiReply }, async ({ conversationId, calls, signal }) => {
+      signalNow = signal;
+      await signal(customer("thanks, that's all"));
+      await eventually(async () => (await outcomes(conversationId)).length === 3, 'the AI answering the new message');
+      expect(await outcomes(conversationId)).to.deep.equal(['resolve:ai_decision:resolved', 'resolve:customer_wrote_again:dropped', 'reply:ai_decision:posted']);
+      expect(calls.resolveInFreshchat ?? 0).to.equal(0);
+      expect(calls.postPrivateNote ?? 0).to.equal(0);
+      const view = await state(conversationId);
+      expect(view).to.include({ state: 'ai_active', resolvedBy: undefined, pendingCustomerMessages: 0 });
+      expect(view.counters.customerMessages).to.equal(2);
+    });
+  });
+
+  it("a customer message Freshchat has before its webhook arrives stops the AI's resolution, and is answered", async () => {
+    const unseen = { eventId: randomUUID(), at: new Date().toISOString(), userId: 'user-1', text: 'and when does it ship?' };
+    let resolves = 0;
+    const resolveInFreshchat = (): ResolveOutcome => (resolves++ === 0 ? { resolved: false, customerMessages: [unseen] } : { resolved: true });
+    await withFakeWorker({ decide: resolveThenReply(), resolveInFreshchat }, async ({ conversationId, calls, signal }) => {
+      await signal(customer("thanks, that's all"));
+      await eventually(async () => (await outcomes(conversationId)).length === 3, 'the AI answering the message Freshchat had');
+      expect(await outcomes(conversationId)).to.deep.equal(['resolve:ai_decision:resolved', 'resolve:customer_wrote_again:dropped', 'reply:ai_decision:posted']);
+      expect(calls.resolveInFreshchat).to.equal(1);
+      expect(calls.postPrivateNote ?? 0).to.equal(0);
+      // The webhook arriving late changes nothing: the message was taken once.
+      await signal({ kind: 'customer_message', ...unseen });
+      await eventually(async () => (await state(conversationId)).counters.customerMessages === 2, 'both messages handled');
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await state(conversationId)).counters.customerMessages).to.equal(2);
+      expect(calls.decideNextStep).to.equal(2);
+      expect((await state(conversationId)).state).to.equal('ai_active');
     });
   });
 });

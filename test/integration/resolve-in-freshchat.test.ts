@@ -1,0 +1,83 @@
+/**
+ * The AI's resolution asks Freshchat first (found by the soak): a customer who wrote after the
+ * AI's closing words keeps the conversation open, whatever became of those messages' webhooks.
+ * The real activity against the sandbox over HTTP.
+ */
+import { expect } from 'chai';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createFreshchatActivities } from '../../activities/freshchat-activities.js';
+import { FreshchatClient } from '../../freshchat/client.js';
+import { createLogger } from '../../lib/logger.js';
+import { SandboxControl } from '../../sandbox/control-client.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { SettingsSource } from '../../settings/settings-source.js';
+import { loadAssistantSettings } from '../../settings/assistant-settings.js';
+import { capturedLogs } from '../helpers/log-capture.js';
+import { writeTestSettings } from '../helpers/system.js';
+
+const apiToken = 'resolve-test-token-0123456789';
+const aiAgentEmail = 'ai-agent@sandbox.test';
+
+describe('resolveInFreshchat (real activity, sandbox over HTTP)', () => {
+  let sandbox: Sandbox;
+  let control: SandboxControl;
+  let activities: ReturnType<typeof createFreshchatActivities>;
+  const env = new MockActivityEnvironment();
+  /** An activity in the SDK's mock activity context (posts read their attempt number), typed. */
+  const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> => env.run(activity, ...args) as Promise<R>;
+
+  before(async () => {
+    sandbox = await startSandbox({ apiToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', capturedLogs) });
+    control = new SandboxControl(sandbox.baseUrl);
+    activities = createFreshchatActivities({
+      client: new FreshchatClient({ apiUrl: sandbox.apiUrl, apiToken }),
+      aiAgentEmail,
+      settings: new SettingsSource(loadAssistantSettings(writeTestSettings())),
+      traceUrl: () => 'http://ui/trace',
+      contactIdSecret: 'test-contact-id-secret-0123456789abcdef',
+      describeSession: async () => ({ summary: 's', sentiment: 'neutral', topic: 'other' }),
+      logger: createLogger('worker', capturedLogs),
+    });
+  });
+
+  after(() => sandbox?.close());
+
+  /** A conversation the AI holds, the customer's thanks and the AI's closing words posted. */
+  async function closedWords(): Promise<{ conversationId: string; notBefore: string }> {
+    const conversationId = await control.createConversation(await control.createCustomer('pat@example.com', 'Pat'));
+    const sessionStartedAt = new Date(Date.now() - 1000).toISOString();
+    await control.customerSays(conversationId, "thanks, that's all");
+    await run(activities.assignToAiAgent, conversationId);
+    const notBefore = new Date(Date.now() - 5000).toISOString();
+    const closing = await run(activities.postAiReply, { conversationId, text: 'Glad I could help!', sessionStartedAt, notBefore });
+    expect(closing.posted).to.equal(true);
+    return { conversationId, notBefore };
+  }
+
+  it('resolves when the customer has not written since the closing words', async () => {
+    const { conversationId, notBefore } = await closedWords();
+    expect(await run(activities.resolveInFreshchat, { conversationId, unlessCustomerWroteSince: notBefore })).to.deep.equal({ resolved: true });
+    expect((await control.conversation(conversationId)).conversation.status).to.equal('resolved');
+  });
+
+  it('leaves the conversation open and returns what the customer wrote after the closing words, oldest first', async () => {
+    const { conversationId, notBefore } = await closedWords();
+    const first = await control.customerSays(conversationId, 'wait, one more thing');
+    const second = await control.customerSays(conversationId, 'when does it ship?');
+    const outcome = await run(activities.resolveInFreshchat, { conversationId, unlessCustomerWroteSince: notBefore });
+    expect(outcome.resolved).to.equal(false);
+    if (outcome.resolved) return;
+    expect(outcome.customerMessages.map((m) => [m.eventId, m.text])).to.deep.equal([[first.id, 'wait, one more thing'], [second.id, 'when does it ship?']]);
+    expect((await control.conversation(conversationId)).conversation.status).to.equal('assigned');
+  });
+
+  it('ops (no check) and activities scheduled by workflows from before the check (the id alone) resolve as before', async () => {
+    const { conversationId } = await closedWords();
+    await control.customerSays(conversationId, 'one more thing');
+    expect(await run(activities.resolveInFreshchat, { conversationId })).to.deep.equal({ resolved: true });
+    expect((await control.conversation(conversationId)).conversation.status).to.equal('resolved');
+    const other = (await closedWords()).conversationId;
+    expect(await run(activities.resolveInFreshchat, other)).to.deep.equal({ resolved: true });
+    expect((await control.conversation(other)).conversation.status).to.equal('resolved');
+  });
+});
