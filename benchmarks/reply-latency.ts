@@ -7,12 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { FaqProvider, retrievalTextOf } from '../ai/faq-provider.js';
-import type { AiProvider, AiTurnInput } from '../ai/provider.js';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { retrievalTextOf } from '../ai/faq-provider.js';
+import type { AiTurnInput } from '../ai/provider.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../api/listen.js';
-import { createApiMetrics } from '../api/metrics.js';
-import { createWebhookApp } from '../api/webhook-app.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { FreshchatClient } from '../freshchat/client.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../freshchat/webhook-events.js';
@@ -27,8 +25,8 @@ import { startDevServer } from '../scripts/dev-server.js';
 import { defaultSettingsPath, loadAssistantSettings, type AssistantSettings } from '../settings/assistant-settings.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
 import { Store } from '../store/store.js';
-import { createConversationWorker, quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
-import { knowledgeSyncWorkflow, knowledgeSyncWorkflowId } from '../workflows/knowledge-sync-workflow.js';
+import { quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
+import { benchAiAgentEmail, benchSandboxToken, discard, percentile, slowAi, startProductStack } from './bench-kit.js';
 
 /**
  * `npm run bench:latency` (issue 16 b): how long a customer waits for the AI's reply, the
@@ -53,9 +51,6 @@ const turnsPerConversation = Number(process.env.BENCH_TURNS ?? 3);
 const aiMs = Number(process.env.BENCH_AI_MS ?? 500);
 const temporalPort = Number(process.env.BENCH_TEMPORAL_PORT ?? 17533);
 const questions = ['How long does shipping take?', 'How much does shipping cost?', 'How do I reset my password?', 'How can I track my order?'];
-const sandboxToken = 'bench-sandbox-token-0123456789';
-const aiAgentEmail = 'ai-agent@sandbox.test';
-const quiet = { write: () => undefined };
 
 type VariantName = 'baseline' | 'product';
 
@@ -65,12 +60,6 @@ interface Variant {
   first: number[];
   next: number[];
   close(): Promise<void>;
-}
-
-/** The faq provider's decision, after `aiMs`: an AI endpoint that takes half a second. */
-function slowAi(): AiProvider {
-  const faq = new FaqProvider();
-  return { name: 'faq', decide: async (input, signal) => (await sleep(aiMs, undefined, { signal }), faq.decide(input, signal)) };
 }
 
 async function main(): Promise<void> {
@@ -113,40 +102,8 @@ async function main(): Promise<void> {
   }
 
   async function startProduct(): Promise<Variant> {
-    const taskQueue = `bench-latency-${randomUUID().slice(0, 8)}`;
-    const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', quiet) });
-    const app = createWebhookApp({ client, taskQueue, webhookKey: parseWebhookPublicKey(sandbox.publicKeyOneLine), maxBodyBytes: 1024 * 1024, metrics: createApiMetrics(), logger: createLogger('api', quiet) });
-    const http = await listen(app, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });
-    sandbox.setWebhookUrl(`${urlOf(http)}/webhooks/freshchat`);
-    const worker: Worker = await createConversationWorker({
-      connection: nativeConnection,
-      namespace,
-      taskQueue,
-      dataConverter,
-      freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail },
-      routingMode: 'auto',
-      provider: slowAi(),
-      settings,
-      uiUrl: 'http://localhost:8233',
-      contactIdSecret: 'bench-contact-id-secret-0123456789abcdef',
-      store,
-      logger: createLogger('worker', quiet),
-      workflowBundle: bundle,
-    });
-    const running = worker.run();
-    await client.workflow.execute(knowledgeSyncWorkflow, { taskQueue, workflowId: knowledgeSyncWorkflowId(taskQueue) });
-    return {
-      name: 'product',
-      sandbox,
-      first: [],
-      next: [],
-      close: async () => {
-        worker.shutdown();
-        await running;
-        await new Promise((r) => http.close(r));
-        await sandbox.close();
-      },
-    };
+    const stack = await startProductStack({ client, connection: nativeConnection, namespace, dataConverter, settings, store, workflowBundle: bundle, aiMs });
+    return { name: 'product', sandbox: stack.sandbox, first: [], next: [], close: stack.close };
   }
 }
 
@@ -155,9 +112,9 @@ async function main(): Promise<void> {
  * The AI gets what the product's activity gives it: the transcript and the retrieved chunks.
  */
 async function startBaseline(settings: AssistantSettings): Promise<Variant> {
-  const sandbox = await startSandbox({ apiToken: sandboxToken, aiAgentEmail, logger: createLogger('freshchat-sandbox', quiet) });
-  const freshchat = new FreshchatClient({ apiUrl: sandbox.apiUrl, apiToken: sandboxToken });
-  const ai = slowAi();
+  const sandbox = await startSandbox({ apiToken: benchSandboxToken, aiAgentEmail: benchAiAgentEmail, logger: createLogger('freshchat-sandbox', discard) });
+  const freshchat = new FreshchatClient({ apiUrl: sandbox.apiUrl, apiToken: benchSandboxToken });
+  const ai = slowAi(aiMs);
   const chunks = [];
   for (const source of createKnowledgeSources(knowledgeSourcesOf(settings).filter((s) => s.type === 'yaml' || s.type === 'files'), {}, 'en')) {
     for await (const article of source.articles(new AbortController().signal)) chunks.push(...chunkArticle(article, source.name));
@@ -215,11 +172,6 @@ async function runConversation(v: Variant, record: boolean): Promise<void> {
     }
     if (record) (turn === 1 ? v.first : v.next).push(performance.now() - started);
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function report(variants: Variant[], address: string): void {
