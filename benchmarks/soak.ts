@@ -1,10 +1,11 @@
 /**
- * `npm run soak -- --minutes N [--workers K] [--conversations C] [--seed S] [--drain-seconds D]`:
+ * `npm run soak -- --minutes N [--workers K] [--conversations C] [--seed S] [--drain-seconds D] [--temporal dev|postgres]`:
  * the product under everything going wrong at once, all on loopback, then a verdict from the
  * sandbox's own record and the workflows' state (soak/checks.ts).
  *
- * In this process: a Temporal dev server of its own (SQLite in a temp dir, free ports),
- * restarted once half-way; the Freshchat sandbox; the webhook API; an OpenAI-compatible AI
+ * In this process: a Temporal dev server of its own (SQLite in a temp dir, free ports), or with
+ * `--temporal postgres` Temporal Server on PostgreSQL (scripts/temporal-postgres.ts), restarted
+ * once half-way; the Freshchat sandbox; the webhook API; an OpenAI-compatible AI
  * endpoint (soak/ai-stub.ts). K worker processes (`node dist/worker/main.js`, environment only,
  * AI_PROVIDER=openai) are SIGKILLed one at a time every 20–60 s and started again; the sandbox
  * misbehaves and the AI has outages for short periods (soak/chaos.ts); C conversations at a
@@ -35,6 +36,7 @@ import { seededRandom } from '../lib/seeded-random.js';
 import { SandboxControl, type ApiRecordView, type WebhookDeliveryView } from '../sandbox/control-client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startDevServer, type DevServer } from '../scripts/dev-server.js';
+import { freeServerPort, startTemporalOnPostgres, temporalServerVersion } from '../scripts/temporal-postgres.js';
 import { conversationWorkflowId, decisionsQuery, stateQuery } from '../workflows/messages.js';
 import { startAiStub } from '../soak/ai-stub.js';
 import { kindOfAiText, notices } from '../soak/notices.js';
@@ -57,8 +59,10 @@ function options() {
       seed: { type: 'string', default: '1' },
       'drain-seconds': { type: 'string', default: '120' },
       'keep-data': { type: 'boolean', default: false },
+      temporal: { type: 'string', default: 'dev' },
     },
   });
+  if (values.temporal !== 'dev' && values.temporal !== 'postgres') throw new Error('--temporal must be dev or postgres');
   const number = (name: keyof typeof values, min: number, max: number) => {
     const value = Number(values[name]);
     if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
@@ -71,6 +75,7 @@ function options() {
     seed: Math.round(number('seed', 0, 2 ** 31)),
     drainSeconds: number('drain-seconds', 10, 1800),
     keepData: values['keep-data'] === true,
+    temporal: values.temporal as 'dev' | 'postgres',
   };
 }
 
@@ -91,9 +96,9 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => fail(new Error(`interrupted by ${signal}`)));
   const soak = async (): Promise<number> => {
     say(`seed ${opts.seed}, ${opts.minutes} min, ${opts.workers} workers, ${opts.conversations} conversations at a time; data and logs in ${dir}`);
-    const [port, uiPort] = [await freePort(), await freePort()];
     const dataDir = join(dir, 'temporal');
-    let devServer: DevServer = await startDevServer({ dataDir, port, uiPort, log: say });
+    const startTemporal = await temporalStarter(opts.temporal, dataDir, say);
+    let devServer = await startTemporal();
     stops.push(() => devServer.stop());
 
     const keySetting = `soak:${randomBytes(32).toString('base64')}`;
@@ -177,7 +182,7 @@ async function main(): Promise<number> {
       if (!(await sleep(opts.minutes * 30_000, true, { signal: chaos.signal }).catch(() => false))) return;
       say('restarting the Temporal server');
       await devServer.stop();
-      devServer = await startDevServer({ dataDir, port, uiPort, log: say });
+      devServer = await startTemporal();
       chaosCounts.serverRestarts++;
       say('Temporal server back');
     })();
@@ -258,6 +263,28 @@ async function main(): Promise<number> {
     if (keep) say(`data and logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type SoakTemporal = Pick<DevServer, 'address' | 'namespace' | 'uiUrl' | 'stop'>;
+
+/**
+ * How the soak starts (and restarts) its Temporal server: the dev server (SQLite file), or
+ * Temporal Server on the machine's PostgreSQL (TEMPORAL_POSTGRES_URL, default the local one;
+ * the databases freshchat_ai_soak[_visibility], kept between runs, a namespace of this run's own).
+ */
+async function temporalStarter(kind: 'dev' | 'postgres', dataDir: string, say: (line: string) => void): Promise<() => Promise<SoakTemporal>> {
+  if (kind === 'dev') {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    return () => startDevServer({ dataDir, port, uiPort, log: say });
+  }
+  const port = await freeServerPort();
+  const namespace = `soak-${randomBytes(4).toString('hex')}`;
+  const postgresUrl = process.env.TEMPORAL_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+  return async () => {
+    say(`starting Temporal Server ${temporalServerVersion} on PostgreSQL (${new URL(postgresUrl).host}), namespace ${namespace}`);
+    const server = await startTemporalOnPostgres({ postgresUrl, databasePrefix: 'freshchat_ai_soak', port, namespace, dataDir, log: say });
+    return { ...server, uiUrl: 'http://localhost:8233' };
+  };
 }
 
 async function pollers(connection: Connection, namespace: string): Promise<number> {

@@ -29,16 +29,17 @@ import { searchAttributes } from '../workflows/search-attributes.js';
  * - API alone: the same webhooks against the same API with Temporal stubbed out
  *   (signal-with-start resolves at once): the API's own cost per request and its ceiling.
  *
- * Each case runs BENCH_REQUESTS (default 300) requests at concurrency 1 and 8. Baseline and
+ * Each case runs BENCH_REQUESTS (default 300) requests at concurrency 1, 8 and 32. Baseline and
  * product alternate in slices of 50 (B P, P B, B P, ...), so drift over the run (the SQLite
  * file growing, JIT warm-up, other processes on the machine) hits both alike; "API alone"
  * runs last. RSS +MB is the
  * peak growth of this process's resident memory during a case. The dev server is its own, with a SQLite
- * file in a temp dir (like `npm start`), on BENCH_TEMPORAL_PORT (default 17233, UI +1000).
+ * file in a temp dir (like `npm start`), on BENCH_TEMPORAL_PORT (default 17233, UI +1000), unless
+ * TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) name another server, e.g. `npm run temporal-postgres`.
  */
 
 const requestsPerCase = Number(process.env.BENCH_REQUESTS ?? 300);
-const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const temporalPort = Number(process.env.BENCH_TEMPORAL_PORT ?? 17233);
 const warmupRequests = 20;
 /** Cases alternate in slices of this many requests (B P, P B, B P, ...) so background noise and drift hit both alike. */
@@ -69,8 +70,11 @@ interface CaseResult {
 async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const dataDir = mkdtempSync(join(tmpdir(), 'fc-bench-'));
-  log(`Starting a Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir}) …`);
-  const devServer = await startDevServer({ dataDir, port: temporalPort, uiPort: temporalPort + 1000, log });
+  // TEMPORAL_ADDRESS: another server (e.g. `npm run temporal-postgres`), its namespace already set up with the search attributes.
+  const devServer = process.env.TEMPORAL_ADDRESS
+    ? { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', stop: async () => undefined }
+    : (log(`Starting a Temporal dev server on 127.0.0.1:${temporalPort} (SQLite in ${dataDir}) …`),
+      await startDevServer({ dataDir, port: temporalPort, uiPort: temporalPort + 1000, log }));
   let connection: Connection | undefined;
   let http: Server | undefined;
   let stubHttp: Server | undefined;
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
     await measure(warmupRequests, 4, baseline(range(warmupRequests).map((i) => makeEvent('warm-b', i))));
     await measure(warmupRequests, 4, product(range(warmupRequests).map((i) => makeWebhook('warm-p', i))));
 
-    log(`Measuring ${requestsPerCase} requests per case at concurrency ${concurrencies.join(' and ')} on ${cpus().length} CPUs …`);
+    log(`Measuring ${requestsPerCase} requests per case at concurrency ${concurrencies.join(', ')} on ${cpus().length} CPUs …`);
     const results: CaseResult[] = [];
     for (const concurrency of concurrencies) {
       const slices = Math.max(2, Math.ceil(requestsPerCase / sliceSize));
@@ -172,7 +176,7 @@ async function main(): Promise<void> {
       results.push(summarize('api-only', concurrency, [await measure(requestsPerCase, concurrency, product(range(requestsPerCase).map((i) => makeWebhook(label, i)), stubPort))]));
     }
     agent.destroy();
-    process.stdout.write(`${formatTable(results)}\n`);
+    process.stdout.write(`Temporal at ${devServer.address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n${formatTable(results)}\n`);
   } finally {
     if (http) await new Promise((resolve) => http!.close(resolve));
     if (stubHttp) await new Promise((resolve) => stubHttp!.close(resolve));

@@ -12,6 +12,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +73,24 @@ export interface TemporalOnPostgres {
   namespace: string;
   databases: { main: string; visibility: string };
   stop(): Promise<void>;
+}
+
+/** The port offsets of the services (writeServerConfig): gRPC, HTTP, metrics, membership. */
+const serviceOffsets = [0, 1, 2, 3, 10, 20, 100, 101, 102, 103];
+
+/** A frontend port whose service ports (writeServerConfig) are all free now, for runs that need a server of their own. */
+export async function freeServerPort(): Promise<number> {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await Promise.all(serviceOffsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
 }
 
 /** Creates what is missing (databases, schema versions), starts the server, and the namespace with the search attributes. */

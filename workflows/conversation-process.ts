@@ -39,7 +39,8 @@ const isoNow = (): string => new Date(now()).toISOString();
  * absorbs clock skew between Freshchat and the worker.
  */
 const clockSkewMs = 5_000;
-const freshchatTime = (at: string): number => (Number.isNaN(Date.parse(at)) ? now() : Math.min(Date.parse(at), now())) - clockSkewMs;
+const freshchatInstant = (at: string): number => (Number.isNaN(Date.parse(at)) ? now() : Math.min(Date.parse(at), now()));
+const freshchatTime = (at: string): number => freshchatInstant(at) - clockSkewMs;
 const notBeforeNow = (): string => new Date(now() - clockSkewMs).toISOString();
 
 /** Freshchat still failing after all its retries: the AI turn is tried again this much later. */
@@ -66,6 +67,8 @@ const withLocalQuickCalls = (): boolean => false;
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 /** Found by the soak: the AI resolved over customer messages that arrived after its closing words. */
 const withResolveUnlessCustomerWrote = (): boolean => patched(patchIds.resolveUnlessCustomerWrote);
+/** Found by the soak: a rep's message in the five seconds before a reopen counted as a takeover of the new session. */
+const withExactSessionStart = (): boolean => patched(patchIds.exactSessionStart);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -347,7 +350,9 @@ export class ConversationProcess {
 
   /** `at`: Freshchat's time of the reopen or the first message. A new session follows the settings file as it is now. */
   private async startNextSession(at: string): Promise<void> {
-    this.conversation.startSession(freshchatTime(at));
+    // Exactly when Freshchat reopened: a rep's words just before belong to the session before (with the slack, they took the
+    // new session from the AI). A first message Freshchat timed a little earlier still moves the start back to it.
+    this.conversation.startSession(withExactSessionStart() ? freshchatInstant(at) : freshchatTime(at));
     if (withPolicyPerSession()) await this.reloadPolicy();
   }
 

@@ -18,4 +18,6 @@ export const patchIds = {
   staleTurnDropped: 'stale-turn-dropped',
   /** The AI resolves only when the customer has not written since its closing words (found by the soak). */
   resolveUnlessCustomerWrote: 'resolve-unless-customer-wrote',
+  /** A new session starts at Freshchat's time of the reopen, not a few seconds before it (found by the soak). */
+  exactSessionStart: 'exact-session-start',
 } as const;

@@ -161,6 +161,21 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(description.searchAttributes.SessionNumber).to.deep.equal([2]);
     });
 
+    it("a rep's words just before the customer reopens the chat do not take the new session from the AI (found by the soak)", async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'How can I track my order?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      // The rep writes (a takeover; the chat stays assigned to the AI agent) and resolves; the customer writes again at once.
+      await repSays(sandbox, conversationId, 'Happy to help further.');
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'the takeover by a message');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
+      await customerSays(sandbox, conversationId, 'How do I reset my password?'); // reopens it: session 2, the AI's
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering in session 2');
+      const view = await workflowState(system, conversationId);
+      expect(view).to.include({ session: 2, state: 'ai_active' });
+      expect((await workflowDecisions(system, conversationId)).filter((d) => d.session === 2).map((d) => d.outcome)).to.deep.equal(['posted']);
+    });
+
     it('a rep who resolves while the AI is still handing off keeps it resolved: the AI does not put it back in the queue', async () => {
       const { sandbox } = system;
       // The handoff notice lands, slowly: the rep resolves the conversation meanwhile.

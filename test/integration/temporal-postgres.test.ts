@@ -1,29 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { startTemporalOnPostgres, type TemporalOnPostgres } from '../../scripts/temporal-postgres.js';
+import { freeServerPort, startTemporalOnPostgres, type TemporalOnPostgres } from '../../scripts/temporal-postgres.js';
 import { postgresServerUrl, requireDialect } from '../helpers/stores.js';
 import { repoRoot } from '../helpers/system.js';
-
-/** A base port whose service ports (base..+3, +10, +20, +100..+103) are all free now. */
-async function freePortBase(): Promise<number> {
-  const isFree = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [0, 1, 2, 3, 10, 20, 100, 101, 102, 103].map((offset) => base + offset);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range found');
-}
 
 async function onDatabase<T>(database: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const url = new URL(postgresServerUrl);
@@ -61,7 +44,7 @@ describe('Temporal Server on PostgreSQL (npm run temporal-postgres, the self-hos
       } catch (error) {
         if (attempt === 3 || !/exited/.test((error as Error).message)) throw error;
         process.stderr.write(`      Temporal Server did not start (attempt ${attempt}): ${(error as Error).message.slice(-1500)}\n`);
-        port = await freePortBase();
+        port = await freeServerPort();
       }
     }
   };
@@ -69,7 +52,7 @@ describe('Temporal Server on PostgreSQL (npm run temporal-postgres, the self-hos
   before(async function () {
     this.timeout(900_000); // a first run builds the server with Go (a few minutes, then cached)
     await requireDialect(this, 'postgres');
-    port = await freePortBase();
+    port = await freeServerPort();
     server = await start();
   });
   after(async () => {
