@@ -240,17 +240,20 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
      * Into the reps' queue, unless a rep was quicker: a conversation a rep resolved or took in
      * the meantime is left as it is (setting it to `new` would reopen or take it from them).
      */
-    async handOffToQueue(conversationId: string): Promise<void> {
+    /** Returns the assignee the conversation has afterwards ('' = none; histories from before this have no result). */
+    async handOffToQueue(conversationId: string): Promise<{ assignedAgentId: string }> {
       const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
       const assignee = current.assigned_agent_id ?? '';
       if (current.status === 'resolved' || (assignee && assignee !== me)) {
         logger.info({ conversationId, status: current.status }, 'handoff left the conversation as it is: a rep resolved or took it first');
-        return;
+        return { assignedAgentId: assignee };
       }
+      // To a group, Freshchat takes the chat away from its agent too.
       const update = deps.handoffGroupId
         ? ({ status: 'new', assigned_group_id: deps.handoffGroupId } as const)
         : ({ status: 'new', assigned_agent_id: '' } as const);
       await freshchatCall(() => client.updateConversation(conversationId, update));
+      return { assignedAgentId: '' };
     },
 
     /**

@@ -87,7 +87,8 @@ export async function freeServerPort(): Promise<number> {
       probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
     });
   for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Membership ports (base + 100..103) stay below 32,768: the server stores them as a PostgreSQL smallint.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     if ((await Promise.all(serviceOffsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
   }
   throw new Error('no free port range found');

@@ -69,6 +69,8 @@ const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 const withResolveUnlessCustomerWrote = (): boolean => patched(patchIds.resolveUnlessCustomerWrote);
 /** Found by the soak: a rep's message in the five seconds before a reopen counted as a takeover of the new session. */
 const withExactSessionStart = (): boolean => patched(patchIds.exactSessionStart);
+/** Found by the soak: a hand-back whose webhook Freshchat gave up on left the customer unanswered for the rest of the session. */
+const withLostAssignmentsMadeUp = (): boolean => patched(patchIds.lostAssignmentsMadeUp);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -262,6 +264,7 @@ export class ConversationProcess {
         if (await this.calls.run('isRepAgent', () => this.freshchat.isRepAgent(event.agentId))) this.humanTookOver();
         return;
       case 'assignment':
+        c.learnedAssignee(event.toAgentId ?? '');
         if (c.state === 'resolved') return;
         if (event.toAgentId === aiAgentId) {
           if (c.consumeOwnAssignmentEcho()) return;
@@ -294,6 +297,7 @@ export class ConversationProcess {
     const c = this.conversation;
     // Freshchat reopens a resolved conversation when the customer writes again.
     if (c.state === 'resolved') await this.startNextSession(event.at);
+    if ((c.state === 'human' || c.state === 'escalated') && withLostAssignmentsMadeUp()) await this.takeUpLostAssignment();
     // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
     c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at);
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
@@ -308,6 +312,28 @@ export class ConversationProcess {
       await claim?.();
     }
     this.publish();
+  }
+
+  /**
+   * While a rep or the queue holds the chat, the customer's message asks Freshchat who has it: an
+   * assignment whose webhook Freshchat gave up on (a hand-back to the AI, a rep taking the chat
+   * from the queue) is handled as if it had arrived. One read per message the AI does not answer.
+   */
+  private async takeUpLostAssignment(): Promise<void> {
+    const known = this.conversation.knownAssignee;
+    if (known === undefined) return; // nothing learned yet to compare with (a workflow from before this)
+    const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
+    if (!owner || owner.status === 'resolved' || owner.assignedAgentId === known) return;
+    log.info('an assignment Freshchat did not deliver, taken up', { conversationId: this.conversationId });
+    this.conversation.learnedAssignee(owner.assignedAgentId);
+    // As the assignment event would have: the AI agent means a hand-back (the AI never assigns itself while a human holds
+    // the chat), a rep a takeover; the queue leaves it where it is.
+    if (owner.assignedAgentId === this.policy.aiAgentId) {
+      this.conversation.handedBackToAi(now());
+      this.publish();
+    } else if (owner.assignedAgentId) {
+      this.humanTookOver();
+    }
   }
 
   /** The contact, and (new) its earlier sessions' summaries fetched at once, ready when the AI turn needs them. */
@@ -327,6 +353,7 @@ export class ConversationProcess {
   private async claimIfOurs(): Promise<void> {
     const owner = await this.calls.run('readConversationOwner', () => this.quick.freshchat.readConversationOwner(this.conversationId));
     if (!owner) return;
+    this.conversation.learnedAssignee(owner.assignedAgentId);
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
     if (owner.status === 'resolved' && withReconciliation()) return;
     if (owner.url && owner.url !== this.conversation.view.freshchatUrl) {
@@ -343,9 +370,11 @@ export class ConversationProcess {
   }
 
   private async assignToAiAgent(): Promise<boolean> {
-    const done = (await this.calls.run('assignToAiAgent', () => this.quick.freshchat.assignToAiAgent(this.conversationId))) !== undefined;
-    if (done) this.conversation.expectOwnAssignmentEcho();
-    return done;
+    const assigned = await this.calls.run('assignToAiAgent', () => this.quick.freshchat.assignToAiAgent(this.conversationId));
+    if (assigned === undefined) return false;
+    this.conversation.expectOwnAssignmentEcho();
+    this.conversation.learnedAssignee(assigned);
+    return true;
   }
 
   /** `at`: Freshchat's time of the reopen or the first message. A new session follows the settings file as it is now. */
@@ -548,7 +577,8 @@ export class ConversationProcess {
       // A rep (or Freshchat) has the conversation already: leave its assignment alone.
       this.followFreshchat(lost);
     } else {
-      await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
+      const handedOff = await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
+      if (handedOff?.assignedAgentId !== undefined) this.conversation.learnedAssignee(handedOff.assignedAgentId);
     }
     await this.postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
   }

@@ -219,8 +219,17 @@ export class Conversation {
     this.view.resolutionKind = undefined;
     this.view.escalationRule = undefined;
     this.view.escalationReason = undefined;
-    this.session = { startedAt: new Date(at).toISOString(), turn: 0, pending: [] };
+    this.session = { startedAt: new Date(at).toISOString(), turn: 0, pending: [], assignee: this.session.assignee };
     this.view.pendingCustomerMessages = 0;
+  }
+
+  /** What Freshchat says the assignee is now ('' = none), from an event, a read or the workflow's own assignment. */
+  learnedAssignee(agentId: string): void {
+    this.session.assignee = agentId;
+  }
+
+  get knownAssignee(): string | undefined {
+    return this.session.assignee;
   }
 
   /** A rep holds the conversation now: the rep answers what is waiting, and the AI must not if handed the chat later. */

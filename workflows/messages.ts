@@ -161,6 +161,12 @@ export interface SessionMemory {
   aiOwnedSince?: string;
   /** The customer was told of a handoff in this session: a second handoff (after a hand-back) is not announced again. */
   handoffNoticeSent?: boolean;
+  /**
+   * The Freshchat assignee ('' = none) as the workflow last learned it (assignment events, its own
+   * reads and assignments). Freshchat showing another one means an assignment webhook was lost.
+   * Freshchat keeps the assignee through resolve and reopen, so the next session starts with it.
+   */
+  assignee?: string;
   /** The knowledge articles the AI's answers in this session used (titles and URLs, for the notes). */
   citations?: Array<{ articleId: string; title: string; url?: string }>;
   // What the session store reports (SessionRecord); absent in sessions that began before it existed.

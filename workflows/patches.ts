@@ -20,4 +20,6 @@ export const patchIds = {
   resolveUnlessCustomerWrote: 'resolve-unless-customer-wrote',
   /** A new session starts at Freshchat's time of the reopen, not a few seconds before it (found by the soak). */
   exactSessionStart: 'exact-session-start',
+  /** A customer message while a human or the queue holds the chat checks Freshchat's assignee (a lost assignment webhook). */
+  lostAssignmentsMadeUp: 'lost-assignments-made-up',
 } as const;

@@ -161,6 +161,26 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(description.searchAttributes.SessionNumber).to.deep.equal([2]);
     });
 
+    it('a hand-back whose webhook Freshchat gave up on is taken up at the customer\'s next message (found by the soak)', async () => {
+      const { sandbox, apiUrl } = system;
+      const conversationId = await startConversation(sandbox, 'How can I track my order?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
+      await assign(sandbox, conversationId, sandbox.reps[1]!.id);
+      await eventually(async () => (await workflowState(system, conversationId)).state === 'human', 'takeover by assignment');
+      // The rep hands the chat back to the AI while the webhook receiver is unreachable: Freshchat retries, then gives up.
+      sandbox.setWebhookUrl('http://127.0.0.1:9/webhooks/freshchat');
+      try {
+        await assign(sandbox, conversationId, sandbox.aiAgentId, sandbox.reps[1]!.id);
+        await eventually(async () => (await sandboxCall<Array<{ action: string; status: string }>>(sandbox, 'GET', `/sandbox/webhooks?conversation_id=${conversationId}`)).some((d) => d.action === 'conversation_assignment' && d.status === 'failed'), 'Freshchat giving up on the hand-back', 30_000);
+      } finally {
+        sandbox.setWebhookUrl(`${apiUrl}/webhooks/freshchat`);
+      }
+      expect((await workflowState(system, conversationId)).state).to.equal('human');
+      await customerSays(sandbox, conversationId, 'How do I reset my password?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering after the hand-back it was not told of');
+      expect((await workflowState(system, conversationId)).state).to.equal('ai_active');
+    });
+
     it("a rep's words just before the customer reopens the chat do not take the new session from the AI (found by the soak)", async () => {
       const { sandbox } = system;
       const conversationId = await startConversation(sandbox, 'How can I track my order?');

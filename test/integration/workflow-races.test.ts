@@ -60,7 +60,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
     postAiReply: async () => (called('postAiReply'), (await fakes.postAiReply?.()) ?? posted()),
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
-    handOffToQueue: async () => void called('handOffToQueue'),
+    handOffToQueue: async () => (called('handOffToQueue'), { assignedAgentId: '' }),
     postPrivateNote: async () => (called('postPrivateNote'), randomUUID()),
     resolveInFreshchat: async () => (called('resolveInFreshchat'), fakes.resolveInFreshchat?.() ?? { resolved: true }),
     identifyContact: async () => ({ contactId: `ct_${'0'.repeat(24)}` }),
