@@ -62,6 +62,9 @@ export interface UnansweredCustomerMessage {
   text: string;
 }
 
+/** What claiming did: the AI holds the chat now, or Freshchat shows it closed or someone else's. */
+export type ClaimOutcome = { claimed: true; agentId: string } | { claimed: false; status: string; assignedAgentId: string };
+
 /**
  * What resolving did: resolved, or not, because the customer wrote after the AI's closing words
  * (those messages, to answer). Histories from before the check have no result (resolved).
@@ -200,7 +203,20 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return { status: c.status, assignedAgentId: c.assigned_agent_id ?? '', assignedGroupId: c.assigned_group_id ?? '', url: c.url };
     },
 
-    /** Returns the AI agent's id the conversation is now assigned to. */
+    /**
+     * A new conversation becomes the AI's, unless Freshchat shows that someone else acted since
+     * the workflow looked (a rep resolved it or took it: a late or retried claim must not reopen
+     * or take it). Returns the AI agent's id, or what Freshchat shows instead.
+     */
+    async claimForAiAgent(conversationId: string): Promise<ClaimOutcome> {
+      const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
+      const assignee = current.assigned_agent_id ?? '';
+      if (current.status === 'resolved' || (assignee && assignee !== me)) return { claimed: false, status: current.status, assignedAgentId: assignee };
+      if (assignee !== me) await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: me }));
+      return { claimed: true, agentId: me };
+    },
+
+    /** Returns the AI agent's id the conversation is now assigned to (ops hand-backs; claims before claimForAiAgent). */
     async assignToAiAgent(conversationId: string): Promise<string> {
       const agentId = await aiAgent();
       await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: agentId }));

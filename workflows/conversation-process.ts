@@ -71,6 +71,8 @@ const withResolveUnlessCustomerWrote = (): boolean => patched(patchIds.resolveUn
 const withExactSessionStart = (): boolean => patched(patchIds.exactSessionStart);
 /** Found by the soak: a hand-back whose webhook Freshchat gave up on left the customer unanswered for the rest of the session. */
 const withLostAssignmentsMadeUp = (): boolean => patched(patchIds.lostAssignmentsMadeUp);
+/** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
+const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
 
 /** Search attributes change only when their values do, to keep history small. */
 export class SearchAttributePublisher {
@@ -365,7 +367,21 @@ export class ConversationProcess {
     } else if (owner.assignedAgentId) {
       this.humanTookOver();
     } else if (this.policy.routingMode === 'auto') {
-      if (await this.assignToAiAgent()) this.conversation.moveTo('ai_active');
+      if (!withGuardedClaim()) {
+        if (await this.assignToAiAgent()) this.conversation.moveTo('ai_active');
+        return;
+      }
+      const claim = await this.calls.run('claimForAiAgent', () => this.quick.freshchat.claimForAiAgent(this.conversationId));
+      if (!claim) return;
+      if (claim.claimed) {
+        this.conversation.expectOwnAssignmentEcho();
+        this.conversation.learnedAssignee(claim.agentId);
+        this.conversation.moveTo('ai_active');
+      } else {
+        // A rep acted since the read: their events are in the inbox or on their way; a rep holding it is a takeover now.
+        this.conversation.learnedAssignee(claim.assignedAgentId);
+        if (claim.assignedAgentId) this.humanTookOver();
+      }
     }
   }
 

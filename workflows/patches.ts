@@ -22,4 +22,6 @@ export const patchIds = {
   exactSessionStart: 'exact-session-start',
   /** A customer message while a human or the queue holds the chat checks Freshchat's assignee (a lost assignment webhook). */
   lostAssignmentsMadeUp: 'lost-assignments-made-up',
+  /** The AI claims a new conversation only if Freshchat shows it open and nobody else's (claimForAiAgent). */
+  guardedClaim: 'guarded-claim',
 } as const;

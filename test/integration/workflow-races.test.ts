@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../../activities/assistant-activities.js';
 import type { ContactActivities } from '../../activities/contact-activities.js';
-import type { FreshchatActivities, PostOutcome, ResolveOutcome } from '../../activities/freshchat-activities.js';
+import type { ClaimOutcome, FreshchatActivities, PostOutcome, ResolveOutcome } from '../../activities/freshchat-activities.js';
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import type { AiDecision } from '../../workflow-safe/decision.js';
@@ -47,6 +47,7 @@ interface Fakes {
   postAiReply?: () => PostOutcome | Promise<PostOutcome>;
   postCustomerNotice?: () => PostOutcome;
   resolveInFreshchat?: () => ResolveOutcome;
+  claimForAiAgent?: () => ClaimOutcome;
 }
 
 function fakeActivities(calls: Calls, fakes: Fakes) {
@@ -58,6 +59,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     readConversationOwner: async () => (called('readConversationOwner'), { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
     checkOwnership: async () => (called('checkOwnership'), undefined),
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
+    claimForAiAgent: async () => (called('claimForAiAgent'), fakes.claimForAiAgent?.() ?? { claimed: true, agentId: aiAgentId }),
     postAiReply: async () => (called('postAiReply'), (await fakes.postAiReply?.()) ?? posted()),
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
     handOffToQueue: async () => (called('handOffToQueue'), { assignedAgentId: '' }),
@@ -225,6 +227,32 @@ describe('workflow race branches (fake activities, real server)', function () {
       expect((await state(conversationId)).counters.customerMessages).to.equal(2);
       expect(calls.decideNextStep).to.equal(2);
       expect((await state(conversationId)).state).to.equal('ai_active');
+    });
+  });
+
+  it('a claim that finds the conversation taken by a rep since the read is a takeover; the AI does not answer (found by the soak)', async () => {
+    const claimForAiAgent = (): ClaimOutcome => ({ claimed: false, status: 'assigned', assignedAgentId: 'rep-1' });
+    await withFakeWorker({ decide: async () => decision('reply'), claimForAiAgent }, async ({ conversationId, calls, signal }) => {
+      await signal(customer('Where is my order?'));
+      await eventually(async () => (await state(conversationId)).state === 'human', 'the takeover the claim found');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(calls.claimForAiAgent).to.equal(1);
+      expect(calls.assignToAiAgent ?? 0).to.equal(0);
+      expect(calls.decideNextStep ?? 0).to.equal(0);
+      expect(calls.postAiReply ?? 0).to.equal(0);
+    });
+  });
+
+  it('a claim that finds the conversation resolved since the read leaves it to the resolution; the AI does not answer (found by the soak)', async () => {
+    const claimForAiAgent = (): ClaimOutcome => ({ claimed: false, status: 'resolved', assignedAgentId: '' });
+    await withFakeWorker({ decide: async () => decision('reply'), claimForAiAgent }, async ({ conversationId, calls, signal }) => {
+      await signal(customer('Where is my order?'));
+      await eventually(async () => calls.claimForAiAgent === 1, 'the claim');
+      await signal({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'agent', resolverId: 'rep-1' });
+      await eventually(async () => (await state(conversationId)).state === 'resolved', 'the rep\'s resolution');
+      expect((await state(conversationId)).resolvedBy).to.equal('rep');
+      expect(calls.decideNextStep ?? 0).to.equal(0);
+      expect(calls.postAiReply ?? 0).to.equal(0);
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The AI's resolution asks Freshchat first (found by the soak): a customer who wrote after the
- * AI's closing words keeps the conversation open, whatever became of those messages' webhooks.
- * The real activity against the sandbox over HTTP.
+ * Activities that look at Freshchat right before they act (found by the soak), the real
+ * activities against the sandbox over HTTP: the AI's resolution (a customer who wrote after the
+ * AI's closing words keeps the conversation open, whatever became of those messages' webhooks)
+ * and the AI's claim of a new conversation (a rep who resolved or took it meanwhile keeps it).
  */
 import { expect } from 'chai';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -18,7 +19,7 @@ import { writeTestSettings } from '../helpers/system.js';
 const apiToken = 'resolve-test-token-0123456789';
 const aiAgentEmail = 'ai-agent@sandbox.test';
 
-describe('resolveInFreshchat (real activity, sandbox over HTTP)', () => {
+describe('Freshchat activities that check before they act (real activities, sandbox over HTTP)', () => {
   let sandbox: Sandbox;
   let control: SandboxControl;
   let activities: ReturnType<typeof createFreshchatActivities>;
@@ -79,5 +80,38 @@ describe('resolveInFreshchat (real activity, sandbox over HTTP)', () => {
     const other = (await closedWords()).conversationId;
     expect(await run(activities.resolveInFreshchat, other)).to.deep.equal({ resolved: true });
     expect((await control.conversation(other)).conversation.status).to.equal('resolved');
+  });
+
+  describe('claimForAiAgent', () => {
+    async function newConversation(): Promise<string> {
+      const conversationId = await control.createConversation(await control.createCustomer('sam@example.com', 'Sam'));
+      await control.customerSays(conversationId, 'Where is my order?');
+      return conversationId;
+    }
+
+    it('claims an open conversation nobody holds, and a retried claim finds it claimed', async () => {
+      const conversationId = await newConversation();
+      const first = await run(activities.claimForAiAgent, conversationId);
+      expect(first).to.deep.equal({ claimed: true, agentId: sandbox.aiAgentId });
+      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: true, agentId: sandbox.aiAgentId });
+      expect((await control.conversation(conversationId)).conversation).to.include({ status: 'assigned', assigned_agent_id: sandbox.aiAgentId });
+      // One assignment, not two: the retry changed nothing.
+      expect((await control.webhooks(conversationId)).filter((d) => d.action === 'conversation_assignment')).to.have.length(1);
+    });
+
+    it('leaves a conversation a rep resolved closed (a late claim used to reopen it)', async () => {
+      const conversationId = await newConversation();
+      await control.resolve(conversationId, sandbox.reps[0]!.id);
+      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: false, status: 'resolved', assignedAgentId: '' });
+      expect((await control.conversation(conversationId)).conversation.status).to.equal('resolved');
+    });
+
+    it("leaves a conversation a rep took with the rep", async () => {
+      const conversationId = await newConversation();
+      const rep = sandbox.reps[1]!.id;
+      await control.assign(conversationId, rep, rep);
+      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: false, status: 'assigned', assignedAgentId: rep });
+      expect((await control.conversation(conversationId)).conversation.assigned_agent_id).to.equal(rep);
+    });
   });
 });
