@@ -1,8 +1,10 @@
 /**
  * What the benchmarks share: an AI that takes a fixed time, the product in this process (the
- * Freshchat sandbox, the real webhook API, a worker on a task queue of its own), percentiles.
+ * Freshchat sandbox, the real webhook API, a worker on a task queue of its own), waiting for the
+ * AI's reply in the sandbox, percentiles.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
@@ -14,6 +16,7 @@ import { createWebhookApp } from '../api/webhook-app.js';
 import type { DataConverter } from '@temporalio/common';
 import { parseWebhookPublicKey } from '../freshchat/webhook-signature.js';
 import { createLogger } from '../lib/logger.js';
+import { textOfMessage, type SandboxControl } from '../sandbox/control-client.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { Store } from '../store/store.js';
@@ -37,6 +40,26 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * Waits until the AI has posted `count` replies in the conversation (visible in the sandbox,
+ * polled every `pollMs`); fails after `timeoutMs` from `started` (a performance.now() time).
+ */
+export async function untilAiReplies(
+  control: SandboxControl,
+  aiAgentId: string,
+  conversationId: string,
+  count: number,
+  options: { started: number; pollMs: number; timeoutMs: number; what: string },
+): Promise<void> {
+  for (;;) {
+    const view = await control.conversation(conversationId);
+    const replies = view.messages.filter((m) => m.actor_id === aiAgentId && m.message_type !== 'private' && textOfMessage(m).length > 0);
+    if (replies.length >= count) return;
+    if (performance.now() - options.started > options.timeoutMs) throw new Error(`${options.what}: no reply ${count} in ${conversationId} within ${options.timeoutMs / 1000} s`);
+    await sleep(options.pollMs);
+  }
+}
+
 export interface ProductStack {
   sandbox: Sandbox;
   taskQueue: string;
@@ -58,6 +81,8 @@ export async function startProductStack(deps: {
   store: Store;
   workflowBundle: WorkflowBundleOption;
   aiMs: number;
+  /** The worker's sticky cache size; absent, the SDK's default. */
+  maxCachedWorkflows?: number;
 }): Promise<ProductStack> {
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const sandbox = await startSandbox({ apiToken: benchSandboxToken, aiAgentEmail: benchAiAgentEmail, logger: createLogger('freshchat-sandbox', discard) });
@@ -78,6 +103,7 @@ export async function startProductStack(deps: {
     store: deps.store,
     logger: createLogger('worker', discard),
     workflowBundle: deps.workflowBundle,
+    maxCachedWorkflows: deps.maxCachedWorkflows,
   });
   const running = worker.run();
   await deps.client.workflow.execute(knowledgeSyncWorkflow, { taskQueue, workflowId: knowledgeSyncWorkflowId(taskQueue) });

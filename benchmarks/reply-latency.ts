@@ -3,7 +3,6 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
@@ -19,14 +18,14 @@ import { KnowledgeIndex } from '../knowledge/knowledge-index.js';
 import { chunkArticle } from '../knowledge/sections.js';
 import { createKnowledgeSources } from '../knowledge/sources/index.js';
 import { createLogger } from '../lib/logger.js';
-import { SandboxControl, textOfMessage } from '../sandbox/control-client.js';
+import { SandboxControl } from '../sandbox/control-client.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { defaultSettingsPath, loadAssistantSettings, type AssistantSettings } from '../settings/assistant-settings.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
 import { Store } from '../store/store.js';
 import { quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
-import { benchAiAgentEmail, benchSandboxToken, discard, percentile, slowAi, startProductStack } from './bench-kit.js';
+import { benchAiAgentEmail, benchSandboxToken, discard, percentile, slowAi, startProductStack, untilAiReplies } from './bench-kit.js';
 
 /**
  * `npm run bench:latency` (issue 16 b): how long a customer waits for the AI's reply, the
@@ -163,13 +162,7 @@ async function runConversation(v: Variant, record: boolean): Promise<void> {
   for (let turn = 1; turn <= turnsPerConversation; turn++) {
     const started = performance.now();
     await control.customerSays(conversationId, questions[(turn - 1) % questions.length]!);
-    for (;;) {
-      const view = await control.conversation(conversationId);
-      const replies = view.messages.filter((m) => m.actor_id === v.sandbox.aiAgentId && m.message_type !== 'private' && textOfMessage(m).length > 0);
-      if (replies.length >= turn) break;
-      if (performance.now() - started > 30_000) throw new Error(`${v.name}: no reply to turn ${turn} of ${conversationId} within 30 s`);
-      await sleep(5);
-    }
+    await untilAiReplies(control, v.sandbox.aiAgentId, conversationId, turn, { started, pollMs: 5, timeoutMs: 30_000, what: v.name });
     if (record) (turn === 1 ? v.first : v.next).push(performance.now() - started);
   }
 }

@@ -44,6 +44,8 @@ export interface ConversationWorkerOptions {
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
+  /** The sticky cache's size (workflows kept in memory); absent, the SDK's default, sized from the heap limit. A benchmark's knob. */
+  maxCachedWorkflows?: number;
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -101,6 +103,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
       ...createWorkerProbeActivities(),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
     maxHeartbeatThrottleInterval: '1 second',
   });
