@@ -11,7 +11,7 @@ import { SandboxControl } from '../sandbox/control-client.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import { defaultSettingsPath, loadAssistantSettings } from '../settings/assistant-settings.js';
 import { Store } from '../store/store.js';
-import { parseSamples, sampleSum } from '../test/helpers/prometheus.js';
+import { parseSamples, sampleSum } from '../lib/prometheus-samples.js';
 import { quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
 import { percentile, startProductStack, untilAiReplies, type ProductStack } from './bench-kit.js';
 

@@ -10,7 +10,7 @@ import { createWebhookApp } from '../../api/webhook-app.js';
 import { createLogger } from '../../lib/logger.js';
 import { Store } from '../../store/store.js';
 import { capturedLogs } from '../helpers/log-capture.js';
-import { labelSets, parseSamples, sampleSum } from '../helpers/prometheus.js';
+import { labelSets, parseSamples, sampleSum } from '../../lib/prometheus-samples.js';
 import {
   aiReplies,
   customerSays,

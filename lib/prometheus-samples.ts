@@ -1,3 +1,4 @@
+/** Reading the Prometheus text format (the metrics test and bench:open read what prom-client and the SDK serve). */
 /** One sample of a Prometheus text exposition: `name{label="value",...} value`. */
 export interface Sample {
   name: string;
