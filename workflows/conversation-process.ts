@@ -326,6 +326,9 @@ export class ConversationProcess {
     if (known === undefined) return; // nothing learned yet to compare with (a workflow from before this)
     const owner = await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
     if (!owner || owner.status === 'resolved' || owner.assignedAgentId === known) return;
+    // Not lost, only not handled yet (the workflow is behind Freshchat, or the webhook came during the read): the event
+    // comes next and says what happened when (found by the soak: the customer's message went to the AI, not the rep).
+    if (this.conversation.hasQueuedAssignment) return;
     log.info('an assignment Freshchat did not deliver, taken up', { conversationId: this.conversationId });
     this.conversation.learnedAssignee(owner.assignedAgentId);
     // As the assignment event would have: the AI agent means a hand-back (the AI never assigns itself while a human holds

@@ -152,6 +152,11 @@ export class Conversation {
     return this.inbox.length > 0;
   }
 
+  /** An assignment event waits in the inbox: Freshchat's assignee may be newer than what the workflow has handled. */
+  get hasQueuedAssignment(): boolean {
+    return this.inbox.some((item) => item.type === 'event' && item.event.kind === 'assignment');
+  }
+
   /** The next item to handle; handling it counts as activity (the idle close waits for quiet). */
   takeNext(): InboxItem | undefined {
     const item = this.inbox.shift();

@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { AssistantActivities, AiTurnOutcome, SessionPolicy } from '../../activities/assistant-activities.js';
 import type { ContactActivities } from '../../activities/contact-activities.js';
-import type { ClaimOutcome, FreshchatActivities, PostOutcome, ResolveOutcome } from '../../activities/freshchat-activities.js';
+import type { ClaimOutcome, ConversationOwner, FreshchatActivities, PostOutcome, ResolveOutcome } from '../../activities/freshchat-activities.js';
 import { createDataConverter } from '../../codec/data-converter.js';
 import { parseEncryptionKeys } from '../../codec/encryption-keys.js';
 import type { AiDecision } from '../../workflow-safe/decision.js';
@@ -48,6 +48,7 @@ interface Fakes {
   postCustomerNotice?: () => PostOutcome;
   resolveInFreshchat?: () => ResolveOutcome;
   claimForAiAgent?: () => ClaimOutcome;
+  readConversationOwner?: () => Promise<ConversationOwner>;
 }
 
 function fakeActivities(calls: Calls, fakes: Fakes) {
@@ -56,7 +57,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
   const freshchat: FreshchatActivities = {
     resolveAiAgent: async () => aiAgentId,
     isRepAgent: async () => (called('isRepAgent'), true),
-    readConversationOwner: async () => (called('readConversationOwner'), { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
+    readConversationOwner: async () => (called('readConversationOwner'), (await fakes.readConversationOwner?.()) ?? { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
     checkOwnership: async () => (called('checkOwnership'), undefined),
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
     claimForAiAgent: async () => (called('claimForAiAgent'), fakes.claimForAiAgent?.() ?? { claimed: true, agentId: aiAgentId }),
@@ -253,6 +254,34 @@ describe('workflow race branches (fake activities, real server)', function () {
       expect((await state(conversationId)).resolvedBy).to.equal('rep');
       expect(calls.decideNextStep ?? 0).to.equal(0);
       expect(calls.postAiReply ?? 0).to.equal(0);
+    });
+  });
+
+  it("a hand-back Freshchat shows before its webhook was handled is not taken for a lost one: the rep's customer message stays the rep's (found by the soak)", async () => {
+    let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
+    let reads = 0;
+    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
+    // The first read is the claim's; the second, while the rep holds the chat, meets the rep's hand-back on its way in.
+    const readConversationOwner = async (): Promise<ConversationOwner> => {
+      if (++reads === 1) return { status: 'new', assignedAgentId: '', assignedGroupId: '' };
+      await signalNow(assignment(aiAgentId));
+      await new Promise((r) => setTimeout(r, 500));
+      return { status: 'assigned', assignedAgentId: aiAgentId, assignedGroupId: '' };
+    };
+    await withFakeWorker({ decide: async () => decision('reply'), readConversationOwner }, async ({ conversationId, calls, signal }) => {
+      signalNow = signal;
+      await signal(customer('Where is my order?'));
+      await eventually(async () => calls.postAiReply === 1, 'the first answer');
+      await signal(assignment(aiAgentId, 'system')); // the echo of the AI's own claim, as Freshchat sends it
+      await signal(assignment('rep-1'));
+      await eventually(async () => (await state(conversationId)).state === 'human', 'the takeover');
+      await signal(customer('are you still there?'));
+      await eventually(async () => (await state(conversationId)).state === 'ai_active', 'the hand-back, from its event');
+      await new Promise((r) => setTimeout(r, 800));
+      expect(reads).to.equal(2);
+      expect(calls.decideNextStep).to.equal(1);
+      expect(calls.postAiReply).to.equal(1);
+      expect((await state(conversationId)).pendingCustomerMessages).to.equal(0);
     });
   });
 });
