@@ -3,7 +3,8 @@
  * run the real `openai` provider against it. It answers valid decisions (ai/response-format.ts:
  * the JSON the provider validates) from the customer's latest words, and has outages on
  * command: every request fails with 500, or hangs until the outage ends (then the connection
- * is cut), as a model server that is overloaded or wedged does.
+ * is cut), as a model server that is overloaded or wedged does. With `delayMs`, each decision
+ * is answered that long after its request (a model's thinking time; the soak's is 0).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,10 +38,12 @@ export function decisionFor(request: ChatRequest, serial: number): Record<string
   return { ...base, action: 'reply', reply: `${replyMarker} ${serial}] Parcels arrive in 2 to 4 working days.`, reason: 'Answered from the knowledge base.' };
 }
 
-export async function startAiStub(): Promise<AiStub> {
+export async function startAiStub(options: { delayMs?: number } = {}): Promise<AiStub> {
+  const delayMs = options.delayMs ?? 0;
   let outage: OutageMode | undefined;
   let serial = 0;
   const hanging = new Set<ServerResponse>();
+  const delayed = new Set<NodeJS.Timeout>();
   const counts = { decisions: 0, failed: 0, hung: 0 };
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
@@ -68,9 +71,16 @@ export async function startAiStub(): Promise<AiStub> {
     }
     counts.decisions++;
     const content = JSON.stringify(decisionFor(request, ++serial));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ id: `soak-${serial}`, object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] }),
-    );
+    const answer = JSON.stringify({ id: `soak-${serial}`, object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] });
+    const send = () => {
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+    };
+    if (delayMs <= 0) return send();
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      send();
+    }, delayMs);
+    delayed.add(timer);
   };
 
   const server: Server = createServer((req, res) => {
@@ -96,6 +106,8 @@ export async function startAiStub(): Promise<AiStub> {
       cutHanging();
     },
     close: async () => {
+      for (const timer of delayed) clearTimeout(timer);
+      delayed.clear();
       cutHanging();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
