@@ -265,7 +265,6 @@ async function main(): Promise<number> {
   }
 }
 
-<<<<<<< HEAD
 type SoakTemporal = Pick<DevServer, 'address' | 'namespace' | 'uiUrl' | 'stop'>;
 
 /**
@@ -288,11 +287,8 @@ async function temporalStarter(kind: 'dev' | 'postgres', dataDir: string, say: (
   };
 }
 
-async function pollers(connection: Connection, namespace: string): Promise<number> {
-=======
 /** Workers polling the task queue for workflow tasks (the soak's, or `queue`). */
 export async function pollers(connection: Connection, namespace: string, queue = taskQueue): Promise<number> {
->>>>>>> 4a8f910 (bench:scale (issue 16 e): AI turns per second with 1, 2 and 3 worker processes on one task queue, 200 conversations, the 500 ms AI; the ratio to one worker and where the CPU went (workers, their busiest thread, dev server, load, other processes, CPU pressure). The soak's AI stub takes an optional answer delay (0 for the soak); the soak's pollers and waitFor are exported (pollers takes a task queue))
   const response = await connection.workflowService.describeTaskQueue({
     namespace, taskQueue: { name: queue }, taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
