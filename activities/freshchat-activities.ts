@@ -62,8 +62,11 @@ export interface UnansweredCustomerMessage {
   text: string;
 }
 
-/** What claiming did: the AI holds the chat now, or Freshchat shows it closed or someone else's. */
-export type ClaimOutcome = { claimed: true; agentId: string } | { claimed: false; status: string; assignedAgentId: string };
+/** Who held the conversation when the claim looked, and whether the claim assigned it to the AI agent. */
+export interface ClaimOutcome {
+  owner: ConversationOwner;
+  claimed: boolean;
+}
 
 /**
  * What resolving did: resolved, or not, because the customer wrote after the AI's closing words
@@ -199,21 +202,20 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     },
 
     async readConversationOwner(conversationId: string): Promise<ConversationOwner> {
-      const c = await freshchatCall(() => client.getConversation(conversationId));
-      return { status: c.status, assignedAgentId: c.assigned_agent_id ?? '', assignedGroupId: c.assigned_group_id ?? '', url: c.url };
+      return ownerOf(await freshchatCall(() => client.getConversation(conversationId)));
     },
 
     /**
-     * A new conversation becomes the AI's, unless Freshchat shows that someone else acted since
-     * the workflow looked (a rep resolved it or took it: a late or retried claim must not reopen
-     * or take it). Returns the AI agent's id, or what Freshchat shows instead.
+     * Auto routing's one call for a new conversation: who holds it in Freshchat, and, when it is
+     * open and nobody's, the AI agent as its assignee. Read right before the assignment, so a late
+     * or retried claim leaves a conversation a rep resolved or took meanwhile alone.
      */
     async claimForAiAgent(conversationId: string): Promise<ClaimOutcome> {
       const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
-      const assignee = current.assigned_agent_id ?? '';
-      if (current.status === 'resolved' || (assignee && assignee !== me)) return { claimed: false, status: current.status, assignedAgentId: assignee };
-      if (assignee !== me) await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: me }));
-      return { claimed: true, agentId: me };
+      const owner = ownerOf(current);
+      if (current.status === 'resolved' || owner.assignedAgentId) return { owner, claimed: false };
+      await freshchatCall(() => client.updateConversation(conversationId, { status: 'assigned', assigned_agent_id: me }));
+      return { owner, claimed: true };
     },
 
     /** Returns the AI agent's id the conversation is now assigned to (ops hand-backs; claims before claimForAiAgent). */
@@ -331,6 +333,10 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
 }
 
 export type FreshchatActivities = ReturnType<typeof createFreshchatActivities>;
+
+function ownerOf(c: { status: string; assigned_agent_id?: string | null; assigned_group_id?: string | null; url?: string }): ConversationOwner {
+  return { status: c.status, assignedAgentId: c.assigned_agent_id ?? '', assignedGroupId: c.assigned_group_id ?? '', url: c.url };
+}
 
 export function normaliseEmail(email: string | null | undefined): string | undefined {
   const e = email?.trim().toLowerCase();

@@ -356,7 +356,11 @@ export class ConversationProcess {
 
   /** SPEC §4 routing: whose conversation is this, and may the AI answer it? */
   private async claimIfOurs(): Promise<void> {
-    const owner = await this.calls.run('readConversationOwner', () => this.quick.freshchat.readConversationOwner(this.conversationId));
+    const auto = this.policy.routingMode === 'auto';
+    // Auto routing asks once: who holds it, and the AI's assignment when it is open and nobody's (fewer calls before the reply).
+    const guarded = auto && withGuardedClaim();
+    const claim = guarded ? await this.calls.run('claimForAiAgent', () => this.quick.freshchat.claimForAiAgent(this.conversationId)) : undefined;
+    const owner = guarded ? claim?.owner : await this.calls.run('readConversationOwner', () => this.quick.freshchat.readConversationOwner(this.conversationId));
     if (!owner) return;
     this.conversation.learnedAssignee(owner.assignedAgentId);
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
@@ -365,26 +369,16 @@ export class ConversationProcess {
       this.conversation.foundInFreshchat(owner.url);
       upsertMemo({ freshchatUrl: owner.url });
     }
-    if (owner.assignedAgentId === this.policy.aiAgentId) {
+    if (claim?.claimed) {
+      this.conversation.expectOwnAssignmentEcho();
+      this.conversation.learnedAssignee(this.policy.aiAgentId);
+      this.conversation.moveTo('ai_active');
+    } else if (owner.assignedAgentId === this.policy.aiAgentId) {
       this.conversation.moveTo('ai_active');
     } else if (owner.assignedAgentId) {
       this.humanTookOver();
-    } else if (this.policy.routingMode === 'auto') {
-      if (!withGuardedClaim()) {
-        if (await this.assignToAiAgent()) this.conversation.moveTo('ai_active');
-        return;
-      }
-      const claim = await this.calls.run('claimForAiAgent', () => this.quick.freshchat.claimForAiAgent(this.conversationId));
-      if (!claim) return;
-      if (claim.claimed) {
-        this.conversation.expectOwnAssignmentEcho();
-        this.conversation.learnedAssignee(claim.agentId);
-        this.conversation.moveTo('ai_active');
-      } else {
-        // A rep acted since the read: their events are in the inbox or on their way; a rep holding it is a takeover now.
-        this.conversation.learnedAssignee(claim.assignedAgentId);
-        if (claim.assignedAgentId) this.humanTookOver();
-      }
+    } else if (auto && !guarded) {
+      if (await this.assignToAiAgent()) this.conversation.moveTo('ai_active');
     }
   }
 

@@ -89,28 +89,34 @@ describe('Freshchat activities that check before they act (real activities, sand
       return conversationId;
     }
 
-    it('claims an open conversation nobody holds, and a retried claim finds it claimed', async () => {
+    it('claims an open conversation nobody holds; a retried claim finds it the AI\'s and assigns nothing', async () => {
       const conversationId = await newConversation();
       const first = await run(activities.claimForAiAgent, conversationId);
-      expect(first).to.deep.equal({ claimed: true, agentId: sandbox.aiAgentId });
-      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: true, agentId: sandbox.aiAgentId });
+      expect(first).to.deep.include({ claimed: true });
+      expect(first.owner).to.include({ status: 'new', assignedAgentId: '' });
+      const retried = await run(activities.claimForAiAgent, conversationId);
+      expect(retried).to.deep.include({ claimed: false });
+      expect(retried.owner).to.include({ status: 'assigned', assignedAgentId: sandbox.aiAgentId });
       expect((await control.conversation(conversationId)).conversation).to.include({ status: 'assigned', assigned_agent_id: sandbox.aiAgentId });
-      // One assignment, not two: the retry changed nothing.
       expect((await control.webhooks(conversationId)).filter((d) => d.action === 'conversation_assignment')).to.have.length(1);
     });
 
     it('leaves a conversation a rep resolved closed (a late claim used to reopen it)', async () => {
       const conversationId = await newConversation();
       await control.resolve(conversationId, sandbox.reps[0]!.id);
-      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: false, status: 'resolved', assignedAgentId: '' });
+      const claim = await run(activities.claimForAiAgent, conversationId);
+      expect(claim.claimed).to.equal(false);
+      expect(claim.owner.status).to.equal('resolved');
       expect((await control.conversation(conversationId)).conversation.status).to.equal('resolved');
     });
 
-    it("leaves a conversation a rep took with the rep", async () => {
+    it('leaves a conversation a rep took with the rep', async () => {
       const conversationId = await newConversation();
       const rep = sandbox.reps[1]!.id;
       await control.assign(conversationId, rep, rep);
-      expect(await run(activities.claimForAiAgent, conversationId)).to.deep.equal({ claimed: false, status: 'assigned', assignedAgentId: rep });
+      const claim = await run(activities.claimForAiAgent, conversationId);
+      expect(claim.claimed).to.equal(false);
+      expect(claim.owner).to.include({ status: 'assigned', assignedAgentId: rep });
       expect((await control.conversation(conversationId)).conversation.assigned_agent_id).to.equal(rep);
     });
   });
