@@ -183,7 +183,7 @@ describe('worker metrics on the SDK Prometheus exporter (METRICS_PORT, a real wo
 
   it("serves the SDK's runtime metrics and the product counters: replies, escalations by rule, resolutions by who and kind, AI latency, Freshchat failures by status", async () => {
     const { sandbox } = system;
-    // The first read of a conversation's owner fails once with 503 (then the retry gets it).
+    // The claim's read of a conversation's owner fails once with 503 (then the retry gets it).
     await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'GET', path: '/conversations/[^/?]+$', status: 503, times: 1 });
     const answered = await startConversation(sandbox, 'How long does shipping take?');
     await eventually(async () => (await aiReplies(sandbox, answered)).length === 1, 'the AI reply');
@@ -213,7 +213,7 @@ describe('worker metrics on the SDK Prometheus exporter (METRICS_PORT, a real wo
       resolutionsConfirmed: sampleSum(samples, 'freshchat_ai_resolutions_total', { ...queue, by: 'ai', kind: 'confirmed' }),
       resolutions: sampleSum(samples, 'freshchat_ai_resolutions_total', queue),
       lostRaces: sampleSum(samples, 'freshchat_ai_lost_ownership_races_total', queue),
-      freshchat503: sampleSum(samples, 'freshchat_ai_freshchat_failures_total', { ...queue, status: '503', activityType: 'readConversationOwner' }),
+      freshchat503: sampleSum(samples, 'freshchat_ai_freshchat_failures_total', { ...queue, status: '503', activityType: 'claimForAiAgent' }),
       freshchatFailures: sampleSum(samples, 'freshchat_ai_freshchat_failures_total', queue),
     }).to.deep.equal({ replies: 2, escalationsByPhrase: 1, escalations: 1, resolutionsByOps: 1, resolutionsConfirmed: 1, resolutions: 2, lostRaces: 0, freshchat503: 1, freshchatFailures: 1 });
     // Three AI turns (the handoff phrase is caught before the AI), timed in seconds on the buckets the worker sets.
