@@ -60,7 +60,7 @@ import { defaultSettingsPath } from '../settings/assistant-settings.js';
 import { startAiStub } from '../soak/ai-stub.js';
 import { customerText } from '../soak/behaviour.js';
 import { kindOfAiText, notices } from '../soak/notices.js';
-import { startWorkerPool } from '../soak/worker-pool.js';
+import { startWorkerPool, workerEnvironment } from '../soak/worker-pool.js';
 import { knowledgeSyncWorkflowId } from '../workflows/knowledge-sync-workflow.js';
 import { conversationWorkflowId } from '../workflows/messages.js';
 import { benchAiAgentEmail, benchSandboxToken, discard, percentile } from './bench-kit.js';
@@ -152,27 +152,10 @@ async function main(): Promise<void> {
       conversation: { quietWindowSeconds: 0, inactivitySeconds: 3600, nudge: false },
       messages: Object.fromEntries(Object.entries(notices).map(([k, v]) => [k, { default: v }])),
     }));
-    // The soak's worker environment (benchmarks/soak.ts), with this count's task queue and store.
-    const workerEnv = (taskQueue: string, sqlitePath: string): Record<string, string> => ({
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      TEMPORAL_ADDRESS: devServer.address,
-      TEMPORAL_NAMESPACE: devServer.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_UI_URL: devServer.uiUrl,
-      FRESHCHAT_API_URL: sandbox.apiUrl,
-      FRESHCHAT_API_TOKEN: benchSandboxToken,
-      FRESHCHAT_AI_AGENT_EMAIL: benchAiAgentEmail,
-      FRESHCHAT_ROUTING_MODE: 'auto',
-      AI_PROVIDER: 'openai',
-      OPENAI_BASE_URL: ai.baseUrl,
-      OPENAI_API_KEY: 'bench-key',
-      OPENAI_MODEL: 'bench-model',
-      ASSISTANT_SETTINGS: settingsPath,
-      PAYLOAD_ENCRYPTION_KEYS: keySetting,
-      CONTACT_ID_SECRET: randomBytes(32).toString('base64'),
-      SQLITE_PATH: sqlitePath,
-      LOG_LEVEL: 'warn',
+    // The soak's worker environment, with this count's task queue and store.
+    const workerEnv = (taskQueue: string, sqlitePath: string) => workerEnvironment({
+      temporal: devServer, taskQueue, freshchat: { apiUrl: sandbox.apiUrl, apiToken: benchSandboxToken, aiAgentEmail: benchAiAgentEmail }, aiBaseUrl: ai.baseUrl,
+      settingsPath, encryptionKeys: keySetting, sqlitePath,
     });
 
     const runs: Run[] = [];

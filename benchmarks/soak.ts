@@ -43,7 +43,7 @@ import { kindOfAiText, notices } from '../soak/notices.js';
 import { aiOutages, emptyChaosCounts, killWorkers, sandboxFaults } from '../soak/chaos.js';
 import { checkTranscript, checkWorkflow, figuresOf, timelineOf, totalBreaches, type Classifier, type WorkflowFacts } from '../soak/checks.js';
 import { emptyCounts, runConversationStream } from '../soak/driver.js';
-import { startWorkerPool } from '../soak/worker-pool.js';
+import { startWorkerPool, workerEnvironment } from '../soak/worker-pool.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const sandboxToken = 'soak-sandbox-token-0123456789';
@@ -144,27 +144,10 @@ async function main(): Promise<number> {
       messages: Object.fromEntries(Object.entries(notices).map(([k, v]) => [k, { default: v }])),
     }));
 
-    const workerEnv: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      TEMPORAL_ADDRESS: devServer.address,
-      TEMPORAL_NAMESPACE: devServer.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_UI_URL: devServer.uiUrl,
-      FRESHCHAT_API_URL: sandbox.apiUrl,
-      FRESHCHAT_API_TOKEN: sandboxToken,
-      FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
-      FRESHCHAT_ROUTING_MODE: 'auto',
-      AI_PROVIDER: 'openai',
-      OPENAI_BASE_URL: ai.baseUrl,
-      OPENAI_API_KEY: 'soak-key',
-      OPENAI_MODEL: 'soak-model',
-      ASSISTANT_SETTINGS: settingsPath,
-      PAYLOAD_ENCRYPTION_KEYS: keySetting,
-      CONTACT_ID_SECRET: randomBytes(32).toString('base64'),
-      SQLITE_PATH: join(dir, 'store.sqlite'),
-      LOG_LEVEL: 'warn',
-    };
+    const workerEnv = workerEnvironment({
+      temporal: devServer, taskQueue, freshchat: { apiUrl: sandbox.apiUrl, apiToken: sandboxToken, aiAgentEmail }, aiBaseUrl: ai.baseUrl,
+      settingsPath, encryptionKeys: keySetting, sqlitePath: join(dir, 'store.sqlite'),
+    });
     const pool = startWorkerPool({ count: opts.workers, repoRoot, env: workerEnv, logDir: dir, onFatal: (error) => fail(error) });
     stops.push(() => pool.stop());
     await waitFor(async () => (await pollers(connection, devServer.namespace)) > 0, 60_000, 'a worker polling the task queue');

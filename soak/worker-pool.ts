@@ -4,8 +4,46 @@
  * to a file each (they are JSON with ids only; never echoed to the soak's output).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+
+/** What a worker process of the soak (and bench:scale) is told, environment only, as operators run it. */
+export interface WorkerSetting {
+  temporal: { address: string; namespace: string; uiUrl: string };
+  taskQueue: string;
+  freshchat: { apiUrl: string; apiToken: string; aiAgentEmail: string };
+  /** The OpenAI-compatible endpoint (soak/ai-stub.ts). */
+  aiBaseUrl: string;
+  settingsPath: string;
+  /** PAYLOAD_ENCRYPTION_KEYS, the same the webhook API encrypts with. */
+  encryptionKeys: string;
+  sqlitePath: string;
+}
+
+export function workerEnvironment(w: WorkerSetting): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    TEMPORAL_ADDRESS: w.temporal.address,
+    TEMPORAL_NAMESPACE: w.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: w.taskQueue,
+    TEMPORAL_UI_URL: w.temporal.uiUrl,
+    FRESHCHAT_API_URL: w.freshchat.apiUrl,
+    FRESHCHAT_API_TOKEN: w.freshchat.apiToken,
+    FRESHCHAT_AI_AGENT_EMAIL: w.freshchat.aiAgentEmail,
+    FRESHCHAT_ROUTING_MODE: 'auto',
+    AI_PROVIDER: 'openai',
+    OPENAI_BASE_URL: w.aiBaseUrl,
+    OPENAI_API_KEY: 'stub-key',
+    OPENAI_MODEL: 'stub-model',
+    ASSISTANT_SETTINGS: w.settingsPath,
+    PAYLOAD_ENCRYPTION_KEYS: w.encryptionKeys,
+    CONTACT_ID_SECRET: randomBytes(32).toString('base64'),
+    SQLITE_PATH: w.sqlitePath,
+    LOG_LEVEL: 'warn',
+  };
+}
 
 export interface WorkerPool {
   readonly size: number;
