@@ -257,8 +257,8 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     /**
      * Into the reps' queue, unless a rep was quicker: a conversation a rep resolved or took in
      * the meantime is left as it is (setting it to `new` would reopen or take it from them).
+     * Returns the assignee the conversation has afterwards ('' = none; histories from before this have no result).
      */
-    /** Returns the assignee the conversation has afterwards ('' = none; histories from before this have no result). */
     async handOffToQueue(conversationId: string): Promise<{ assignedAgentId: string }> {
       const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
       const assignee = current.assigned_agent_id ?? '';
