@@ -268,20 +268,8 @@ export class ConversationProcess {
       case 'assignment':
         c.learnedAssignee(event.toAgentId ?? '');
         if (c.state === 'resolved') return;
-        if (event.toAgentId === aiAgentId) {
-          if (c.consumeOwnAssignmentEcho()) return;
-          if (c.state !== 'ai_active') {
-            c.handedBackToAi(Math.min(Date.parse(event.at) || now(), now()));
-            this.publish();
-          }
-        } else if (event.toAgentId) {
-          this.humanTookOver();
-        } else if (c.state === 'ai_active' && event.actorType === 'agent') {
-          // A person moved the conversation to the queue: the AI steps back.
-          c.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
-          this.publish();
-        }
-        return;
+        if (event.toAgentId === aiAgentId && c.consumeOwnAssignmentEcho()) return;
+        return this.followAssignment(event.toAgentId, Math.min(Date.parse(event.at) || now(), now()), event.actorType);
       case 'resolution':
         if (c.state === 'resolved') return;
         c.resolved('rep');
@@ -331,13 +319,25 @@ export class ConversationProcess {
     if (this.conversation.hasQueuedAssignment) return;
     log.info('an assignment Freshchat did not deliver, taken up', { conversationId: this.conversationId });
     this.conversation.learnedAssignee(owner.assignedAgentId);
-    // As the assignment event would have: the AI agent means a hand-back (the AI never assigns itself while a human holds
-    // the chat), a rep a takeover; the queue leaves it where it is.
-    if (owner.assignedAgentId === this.policy.aiAgentId) {
-      this.conversation.handedBackToAi(now());
-      this.publish();
-    } else if (owner.assignedAgentId) {
+    // As the assignment event would have (never the echo of the AI's own assignment: it does not assign itself while a
+    // human holds the chat), from now on: the AI agent is a hand-back, a rep a takeover; the queue leaves it where it is.
+    this.followAssignment(owner.assignedAgentId, now(), 'agent');
+  }
+
+  /** Freshchat assigned the chat (`at`: when, by Freshchat's clock): to the AI agent, a rep, or the queue. */
+  private followAssignment(toAgentId: string, at: number, actorType: string): void {
+    const c = this.conversation;
+    if (toAgentId === this.policy.aiAgentId) {
+      if (c.state !== 'ai_active') {
+        c.handedBackToAi(at);
+        this.publish();
+      }
+    } else if (toAgentId) {
       this.humanTookOver();
+    } else if (c.state === 'ai_active' && actorType === 'agent') {
+      // A person moved the conversation to the queue: the AI steps back.
+      c.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+      this.publish();
     }
   }
 
