@@ -216,7 +216,7 @@ async function drive(workers: number, sandbox: Sandbox, conversationIds: string[
     return cpuUse(before, sampleCpu());
   })();
 
-  const watcher = watchConversations(sandbox.baseUrl, windowEnd);
+  const watcher = watchConversations(control, windowEnd);
   /** The AI's public messages in the conversation, as the customer sees them. */
   const aiMessages = async (conversationId: string) =>
     (await control.conversation(conversationId)).messages.filter((m) => m.actor_id === sandbox.aiAgentId && m.message_type !== 'private' && textOfMessage(m).length > 0);
@@ -300,16 +300,13 @@ async function terminateAll(client: Client, conversationIds: string[]): Promise<
  * cost this process more CPU than the workers use (a read of a 40-message conversation took
  * about 1.4 ms of CPU here: 200 conversations every 100 ms, more than two cores).
  */
-function watchConversations(baseUrl: string, until: number) {
+function watchConversations(control: SandboxControl, until: number) {
   const waiters = new Map<string, { since: string; wake: (updated: string) => void }>();
   let errors = 0;
   const done = (async () => {
     for (let n = 0; Date.now() < until && n < 1_000_000; n++) {
       try {
-        const res = await fetch(`${baseUrl}/sandbox/state`, { signal: AbortSignal.timeout(15_000) });
-        if (!res.ok) throw new Error(`GET /sandbox/state → ${res.status}`);
-        const state = (await res.json()) as { conversations: Array<{ conversation_id: string; updated_time: string }> };
-        for (const c of state.conversations) {
+        for (const c of await control.conversationUpdates()) {
           const waiter = waiters.get(c.conversation_id);
           if (waiter && c.updated_time !== waiter.since) waiter.wake(c.updated_time);
         }

@@ -96,6 +96,11 @@ export class SandboxControl {
     await this.call('DELETE', '/sandbox/faults');
   }
 
+  /** Every conversation's id and update time, as the sandbox page reads them: one cheap look at all of them. */
+  async conversationUpdates(): Promise<Array<{ conversation_id: string; updated_time: string }>> {
+    return (await this.call<{ conversations: Array<{ conversation_id: string; updated_time: string }> }>('GET', '/sandbox/state')).conversations;
+  }
+
   conversation(conversationId: string): Promise<SandboxConversationView> {
     return this.call('GET', `/sandbox/conversations/${conversationId}`);
   }
