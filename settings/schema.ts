@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HandoffRulesSchema, TopicSchema, type HandoffRules, type Topic } from '../workflow-safe/handoff-rules.js';
 import { OfficeHoursSchema, weekdays, type OfficeHours, type Weekday } from '../workflow-safe/office-hours.js';
+import { ActionsSchema, ToolSchema } from './tool-schema.js';
 
 export { weekdays };
 export type { HandoffRules, OfficeHours, Topic, Weekday };
@@ -52,9 +53,13 @@ const MessagesSchema = z.strictObject({
     "Since we haven't heard back, I'm closing this chat for now. Just write again if you need anything else!",
   ),
   nudge: messageSchema('Are you still there? Let me know if there is anything else I can help with.'),
+  /** Posted when an action waits for a rep's approval (a tool with `approval: rep`). */
+  actionPending: messageSchema("I'm checking this with our team. I'll get back to you here as soon as they confirm."),
+  /** Posted when a rep declines the action or nobody approves it in time; the conversation then goes to the team. */
+  actionDeclined: messageSchema("I wasn't able to do that for you. I'm handing you over to a member of our team, who will take it from here."),
 });
 export type Messages = z.infer<typeof MessagesSchema>;
-export type MessageKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
+export type MessageKind = 'handoff' | 'afterHours' | 'closing' | 'nudge' | 'actionPending' | 'actionDeclined';
 
 /** A source's name prefixes its article ids ("help-center:5000100001"): letters, digits, - and _. */
 const sourceName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, { error: 'must be lower-case letters, digits, - or _ (e.g. help-center)' }).optional();
@@ -113,6 +118,9 @@ export const AssistantSettingsSchema = z
     conversation: ConversationSchema.prefault({}),
     officeHours: OfficeHoursSchema.optional(),
     messages: MessagesSchema.prefault({}),
+    /** The company's APIs the AI may call (settings/tool-schema.ts). */
+    tools: z.array(ToolSchema).max(32).default([]),
+    actions: ActionsSchema.prefault({}),
   })
   .superRefine((settings, ctx) => {
     if (!settings.knowledgeBase && settings.knowledge.sources.length === 0) {
@@ -122,6 +130,11 @@ export const AssistantSettingsSchema = z
     knowledgeSourcesOf(settings).forEach((source, index) => {
       if (names.has(source.name)) ctx.addIssue({ code: 'custom', path: ['knowledge', 'sources', index], message: `two sources are named '${source.name}': give one a different name` });
       names.add(source.name);
+    });
+    const toolNames = new Set<string>();
+    settings.tools.forEach((tool, index) => {
+      if (toolNames.has(tool.name)) ctx.addIssue({ code: 'custom', path: ['tools', index, 'name'], message: `two tools are named '${tool.name}'` });
+      toolNames.add(tool.name);
     });
     const seen = new Set<string>();
     settings.topics.forEach((topic, index) => {

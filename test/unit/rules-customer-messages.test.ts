@@ -8,6 +8,8 @@ const messages: Messages = {
   afterHours: { default: 'We are back {nextOpening}. {unknown} stays.', fr: 'De retour {nextOpening}.' },
   closing: { default: 'Closing.' },
   nudge: { default: 'Still there?' },
+  actionPending: { default: 'Checking with the team.' },
+  actionDeclined: { default: 'Could not do that.' },
 };
 
 describe('customerMessage', () => {
