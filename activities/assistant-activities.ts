@@ -18,6 +18,8 @@ import { readSessionTranscript } from './transcript.js';
 import { retrievalTextOf } from '../ai/faq-provider.js';
 import { citationsOf } from '../knowledge/knowledge-library.js';
 import type { Citation, RetrievedChunk } from '../knowledge/types.js';
+import type { ToolSettings } from '../settings/tool-schema.js';
+import type { ToolCallRequest, ToolPolicy, ToolStep } from '../workflow-safe/tool-calls.js';
 
 export interface AssistantActivityDeps {
   provider: AiProvider;
@@ -32,6 +34,10 @@ export interface AssistantActivityDeps {
   logger: Logger;
   /** How often a running AI call heartbeats, which is how a takeover's cancellation reaches it. */
   heartbeatEveryMs?: number;
+  /** The tools this worker runs (its start-up settings: a tool's activity is registered at start). */
+  tools?: ToolSettings[];
+  /** Checks a tool call's arguments against the tool's input schema: a problem, or undefined. */
+  argumentProblem?: (tool: string, args: Record<string, unknown>) => string | undefined;
 }
 
 /** The parts of the settings the workflow needs to run a session (no secrets, no knowledge base). */
@@ -45,6 +51,9 @@ export interface SessionPolicy {
   handoff: AssistantSettings['handoff'];
   officeHours: AssistantSettings['officeHours'];
   defaultLanguage: string;
+  /** The tools the AI may call and how a turn uses them (absent in policies from before tools). */
+  tools?: ToolPolicy[];
+  actions?: { maxToolCallsPerTurn: number; approvalTimeoutMs: number };
 }
 
 export interface AiTurnRequest {
@@ -53,7 +62,21 @@ export interface AiTurnRequest {
   /** The conversation's language so far: detection on the transcript sticks to it unless clearly different. */
   language: string;
   earlierSummaries?: string[];
+  /** The tool calls this turn made so far (absent: none). */
+  steps?: ToolStep[];
+  /** False at the turn's limit of tool calls: the AI must decide. */
+  mayCallTools?: boolean;
 }
+
+/** The AI asks for a tool before it decides; the workflow runs it (or asks a rep) and asks again. */
+export interface AiToolCallOutcome {
+  toolCall: ToolCallRequest;
+  model: string;
+  latencyMs: number;
+  language: string;
+}
+
+export type AiStepOutcome = AiTurnOutcome | AiToolCallOutcome;
 
 export interface AiTurnOutcome {
   decision: AiDecision;
@@ -75,6 +98,7 @@ export const aiAttempts = 3;
 
 export function createAssistantActivities(deps: AssistantActivityDeps) {
   const { provider, client, logger } = deps;
+  const tools = deps.tools ?? [];
 
   async function readTranscript(conversationId: string, since: string, signal: AbortSignal): Promise<TranscriptEntry[]> {
     const aiAgentId = await deps.aiAgentId();
@@ -98,6 +122,10 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         handoff: settings.handoff,
         officeHours: settings.officeHours,
         defaultLanguage: settings.messages.defaultLanguage,
+        ...(tools.length > 0 && {
+          tools: tools.map((t) => ({ name: t.name, approval: t.approval, timeoutSeconds: t.timeoutSeconds })),
+          actions: { maxToolCallsPerTurn: settings.actions.maxToolCallsPerTurn, approvalTimeoutMs: settings.actions.approvalTimeoutMinutes * 60_000 },
+        }),
       };
     },
 
@@ -105,7 +133,7 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
      * One AI turn. Heartbeats while the AI thinks so that a takeover's cancellation arrives,
      * and aborts the AI's HTTP call through the activity's AbortSignal when it does.
      */
-    async decideNextStep(request: AiTurnRequest): Promise<AiTurnOutcome> {
+    async decideNextStep(request: AiTurnRequest): Promise<AiStepOutcome> {
       const context = Context.current();
       const started = Date.now();
       const heartbeat = setInterval(() => context.heartbeat(), deps.heartbeatEveryMs ?? 500);
@@ -116,7 +144,15 @@ export function createAssistantActivities(deps: AssistantActivityDeps) {
         const settings = deps.settings.current();
         const language = detectLanguage(customerText, request.language || settings.messages.defaultLanguage);
         const knowledge = await deps.retrieve(retrievalTextOf(transcript), settings.knowledge.topK);
-        const result = await provider.decide({ transcript, earlierSummaries: request.earlierSummaries ?? [], language, knowledge }, context.cancellationSignal);
+        const toolInput = tools.length > 0 ? { tools, steps: request.steps ?? [], mayCallTools: request.mayCallTools ?? true } : {};
+        const result = await provider.decide({ transcript, earlierSummaries: request.earlierSummaries ?? [], language, knowledge, ...toolInput }, context.cancellationSignal);
+        if ('toolCall' in result) {
+          const call = result.toolCall;
+          const invalid = call.invalid ?? deps.argumentProblem?.(call.tool, call.arguments);
+          const latencyMs = Date.now() - started;
+          logger.info({ conversationId: request.conversationId, tool: call.tool, valid: !invalid, latencyMs, model: result.model }, 'AI asked for a tool');
+          return { toolCall: { ...call, ...(invalid && { invalid }) }, model: result.model, latencyMs, language };
+        }
         const citations = citationsOf(result.sources, knowledge);
         const parsed = AiDecisionSchema.parse(result.decision);
         const decision = settings.knowledge.linkBestArticle ? withLinkTo(citations[0], parsed) : parsed;

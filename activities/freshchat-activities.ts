@@ -3,6 +3,7 @@
  * safe to retry: effects that may already have happened on an earlier attempt (a posted
  * message) are looked up before they are done again.
  */
+import type { ToolCallRecord } from '../workflow-safe/tool-calls.js';
 import { createHmac } from 'node:crypto';
 import { activityInfo } from '@temporalio/activity';
 import { CONTACT_ID_SECRET_MIN_LENGTH } from '../config/contact-id-secret.js';
@@ -77,7 +78,17 @@ export type ResolveOutcome = { resolved: true } | { resolved: false; customerMes
 /** The most unanswered messages one reconciliation takes. */
 const maxReconciledMessages = 20;
 
-export type CustomerNoticeKind = 'handoff' | 'afterHours' | 'closing' | 'nudge';
+export type CustomerNoticeKind = 'handoff' | 'afterHours' | 'closing' | 'nudge' | 'actionPending' | 'actionDeclined';
+
+/** The private note that asks the reps to approve an action. */
+export interface ApprovalRequest {
+  session: number;
+  tool: string;
+  arguments: Record<string, unknown>;
+  /** The AI's reason for the call, in its own words. */
+  reason: string;
+  expiresAt: string;
+}
 
 export interface NoteContent {
   kind: 'handoff' | 'resolution';
@@ -93,6 +104,8 @@ export interface NoteContent {
   resolvedBy?: 'ai' | 'ops';
   /** The knowledge articles the AI's answers in this session used. */
   citations?: Citation[];
+  /** The tool calls of the session. */
+  actions?: ToolCallRecord[];
 }
 
 
@@ -292,6 +305,11 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return postOnce(input.conversationId, text, 'private', input.notBefore);
     },
 
+    /** Asks the reps, in a private note, to approve or decline an action; posted once (retries find it). */
+    async postApprovalRequest(input: { conversationId: string; request: ApprovalRequest; notBefore: string }): Promise<string> {
+      return postOnce(input.conversationId, renderApprovalRequest(input.request, deps.traceUrl(input.conversationId)), 'private', input.notBefore);
+    },
+
     /**
      * The customer's messages since `since` that no agent (the AI or a rep) has answered yet:
      * the ones after the latest agent message, oldest first. The workflow takes those it has
@@ -374,6 +392,8 @@ const ruleLabels: Record<RuleName, string> = {
   customer_inactive: 'customer inactive',
   freshchat_failure: 'Freshchat unavailable',
   customer_wrote_again: 'the customer wrote again',
+  action_declined: 'an action was declined',
+  action_timed_out: 'nobody approved an action in time',
 };
 
 export function renderNote(note: NoteContent, traceUrl: string): string {
@@ -389,9 +409,34 @@ export function renderNote(note: NoteContent, traceUrl: string): string {
     note.contactId ? `Contact: ${note.contactId}` : undefined,
     note.summary ? `Summary: ${note.summary}` : undefined,
     note.citations?.length ? `Sources: ${note.citations.map((c) => (c.url ? `${c.title} <${c.url}>` : c.title)).join('; ')}` : undefined,
+    note.actions?.length ? `Actions: ${note.actions.map(describeToolCall).join('; ')}` : undefined,
     `Trace: ${traceUrl}`,
   ];
   return lines.filter((l): l is string => l !== undefined).join('\n');
+}
+
+/** The first line is what the sandbox page (and a rep) recognises the request by. */
+export const approvalRequestTitle = 'Action waiting for approval';
+
+export function renderApprovalRequest(request: ApprovalRequest, traceUrl: string): string {
+  const args = Object.entries(request.arguments).map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return [
+    `${approvalRequestTitle} — session ${request.session}`,
+    `Action: ${request.tool}`,
+    `Arguments: ${args.length ? args.join(', ') : '(none)'}`,
+    request.reason ? `Why the AI asks: ${request.reason}` : undefined,
+    'To approve, add a private note: /approve — to decline: /decline <reason>',
+    `Without an answer by ${request.expiresAt} the AI hands the conversation to the team.`,
+    `Trace: ${traceUrl}`,
+  ]
+    .filter((l): l is string => l !== undefined)
+    .join('\n');
+}
+
+function describeToolCall(call: ToolCallRecord): string {
+  const outcome = call.outcome.replace('_', ' ');
+  const decided = call.decidedBy ? `, ${call.outcome === 'declined' ? 'declined' : 'approved'} by ${call.decidedBy}` : '';
+  return `${call.tool} (${outcome}${call.error && call.outcome !== 'ok' ? ` ${call.error}` : ''}${decided})`;
 }
 
 async function freshchatCall<T>(call: () => Promise<T>): Promise<T> {

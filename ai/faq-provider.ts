@@ -3,6 +3,7 @@ import type { AiDecision, Sentiment as SentimentLevel } from '../workflow-safe/d
 import { wordsOf } from '../knowledge/search-terms.js';
 import type { RetrievedChunk } from '../knowledge/types.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
+import type { ToolSettings } from '../settings/tool-schema.js';
 
 /**
  * The embedded AI: no network, deterministic. It answers with the best knowledge chunk that
@@ -59,8 +60,22 @@ export class FaqProvider implements AiProvider {
       model: 'faq',
     });
 
+    // A tool answered in this turn: the answer is its template over the fields it returned.
+    const step = input.steps?.at(-1);
+    if (step) {
+      const tool = input.tools?.find((t) => t.name === step.tool);
+      if (step.outcome === 'ok' && tool?.answerTemplate) {
+        return decide({ action: 'reply', reply: fillTemplate(tool.answerTemplate, step.result ?? {}), topic: 'other', reason: `Answered with what the ${step.tool} tool returned`, confidence: 0.9 });
+      }
+      return decide({ action: 'escalate', reply: '', topic: 'other', reason: `The ${step.tool} tool did not answer (${step.error ?? step.outcome})`, confidence: 0 });
+    }
+
     if (!text.trim()) {
       return decide({ action: 'escalate', reply: '', topic: 'other', reason: 'There is no customer message to answer', confidence: 0 });
+    }
+    const call = input.mayCallTools ? triggeredToolCall(text, input.tools ?? []) : undefined;
+    if (call) {
+      return { toolCall: { tool: call.tool.name, arguments: call.arguments, reason: `The customer's message matches the ${call.tool.name} trigger` }, model: 'faq' };
     }
     if (isCustomerDone(text)) {
       return decide({
@@ -137,6 +152,24 @@ export function retrievalTextOf(transcript: TranscriptEntry[]): string {
 }
 
 /** The customer's messages after the AI's last answer; all of them if the AI hasn't answered yet. */
+/** The first tool whose trigger matches the customer's words, with its named groups as the arguments. */
+export function triggeredToolCall(text: string, tools: ToolSettings[]): { tool: ToolSettings; arguments: Record<string, string> } | undefined {
+  for (const tool of tools) {
+    if (!tool.trigger) continue;
+    const groups = new RegExp(tool.trigger, 'iu').exec(text)?.groups;
+    if (groups) return { tool, arguments: Object.fromEntries(Object.entries(groups).filter((e): e is [string, string] => e[1] !== undefined)) };
+  }
+  return undefined;
+}
+
+/** `{field}` → the field's value; a field the tool did not return becomes "unknown". */
+export function fillTemplate(template: string, fields: Record<string, unknown>): string {
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = fields[name];
+    return value === undefined || value === null || value === '' ? 'unknown' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  });
+}
+
 export function latestCustomerMessages(transcript: TranscriptEntry[]): string[] {
   const lastAi = transcript.map((e) => e.role).lastIndexOf('ai');
   return transcript

@@ -7,6 +7,8 @@ import type { AssistantSettings } from '../settings/schema.js';
 import { AiProviderError } from './provider-error.js';
 import { ModelDecisionSchema, ResponseFormatLadder, refusesResponseFormat, responseFormatOf, type ResponseFormatStep } from './response-format.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
+import type { ToolSettings } from '../settings/tool-schema.js';
+import type { ToolCallRequest, ToolStep } from '../workflow-safe/tool-calls.js';
 
 /**
  * Any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI, vLLM, Ollama,
@@ -38,7 +40,20 @@ export interface OpenAiProviderConfig {
 
 const defaultTimeoutMs = 60_000;
 
-type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+type ChatMessage =
+  | { role: 'system' | 'user' | 'assistant'; content: string }
+  | { role: 'assistant'; content: null; tool_calls: ToolCallMessage[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+type ToolCallMessage = { id: string; type: 'function'; function: { name: string; arguments: string } };
+
+/** What one completion answered: text (the decision's JSON), or the model's first tool call. */
+type Completion = { content: string; toolCall?: undefined } | { content?: undefined; toolCall: ToolCallMessage['function'] };
+
+/**
+ * Every tool gets this extra argument: the model's reason for the call, which a rep reads in the
+ * approval note. It is taken off before the arguments are checked against the tool's schema.
+ */
+const reasonArgument = 'reason_for_call';
 
 export class OpenAiProvider implements AiProvider {
   readonly name = 'openai' as const;
@@ -62,9 +77,12 @@ export class OpenAiProvider implements AiProvider {
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(this.settings, input) },
       ...transcriptMessages(input.transcript),
+      ...toolStepMessages(input.steps ?? []),
     ];
 
-    const firstAnswer = await this.complete(messages, signal, 'decide');
+    const answer = await this.complete(messages, signal, 'decide', input);
+    if (answer.toolCall) return { toolCall: toolCallRequestOf(answer.toolCall, input), model: this.config.model };
+    const firstAnswer = answer.content;
     const first = parseDecision(firstAnswer);
     if (first.ok) return this.result(first.decision, input);
 
@@ -79,7 +97,8 @@ export class OpenAiProvider implements AiProvider {
           'Reply again with only the corrected JSON object, with exactly the fields required, and no other text.',
       },
     ];
-    const repaired = parseDecision(await this.complete(repairMessages, signal, 'repair'));
+    const repairAnswer = await this.complete(repairMessages, signal, 'repair', input);
+    const repaired = repairAnswer.toolCall ? ({ ok: false, problem: 'the answer is a tool call, not a decision' } as const) : parseDecision(repairAnswer.content);
     if (repaired.ok) return this.result(repaired.decision, input);
     throw new AiProviderError(`The model's answer was not a valid decision, even after one repair request: ${repaired.problem}`, {
       retryable: false,
@@ -102,9 +121,10 @@ export class OpenAiProvider implements AiProvider {
   }
 
   /** One HTTP request with the response_format of `step`. */
-  private async post(messages: ChatMessage[], step: ResponseFormatStep, signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<Response<string>> {
+  private async post(messages: ChatMessage[], step: ResponseFormatStep, signal: AbortSignal, purpose: 'decide' | 'repair', input: AiTurnInput): Promise<Response<string>> {
     signal.throwIfAborted();
     const responseFormat = responseFormatOf(step);
+    const tools = input.tools ?? [];
     const started = performance.now();
     let response: Response<string>;
     try {
@@ -115,6 +135,8 @@ export class OpenAiProvider implements AiProvider {
           temperature: this.config.temperature,
           messages,
           ...(responseFormat && { response_format: responseFormat }),
+          // At the turn's limit the tools stay listed (earlier calls refer to them) but may not be called.
+          ...(tools.length > 0 && { tools: tools.map(functionOf), tool_choice: input.mayCallTools && purpose === 'decide' ? 'auto' : 'none' }),
         },
         responseType: 'text',
         throwHttpErrors: false,
@@ -136,12 +158,12 @@ export class OpenAiProvider implements AiProvider {
    * One chat completion; returns choices[0].message.content. A 400 refusing the
    * response_format is followed by the same request one step down (at most two more).
    */
-  private async complete(messages: ChatMessage[], signal: AbortSignal, purpose: 'decide' | 'repair'): Promise<string> {
+  private async complete(messages: ChatMessage[], signal: AbortSignal, purpose: 'decide' | 'repair', input: AiTurnInput): Promise<Completion> {
     let step = this.responseFormats.stepFor(this.endpoint, this.config.model);
-    let response = await this.post(messages, step, signal, purpose);
+    let response = await this.post(messages, step, signal, purpose, input);
     while (step !== 'none' && refusesResponseFormat(response.statusCode, response.body)) {
       step = this.responseFormats.refused(this.endpoint, this.config.model, step);
-      response = await this.post(messages, step, signal, purpose);
+      response = await this.post(messages, step, signal, purpose, input);
     }
     if (response.statusCode >= 300) throw this.httpFailure(response);
     if (this.responseFormats.answeredWithFallback(this.endpoint, this.config.model, step)) {
@@ -151,6 +173,8 @@ export class OpenAiProvider implements AiProvider {
       );
     }
 
+    const toolCall = input.mayCallTools && purpose === 'decide' ? firstToolCall(response.body) : undefined;
+    if (toolCall) return { toolCall };
     const content = messageContent(response.body);
     if (content === undefined) {
       throw new AiProviderError(`AI endpoint ${this.host} answered ${response.statusCode} without a chat completion in the body`, {
@@ -159,7 +183,7 @@ export class OpenAiProvider implements AiProvider {
         code: 'AI_BAD_RESPONSE',
       });
     }
-    return content;
+    return { content };
   }
 
   /** The request didn't get an HTTP answer: timeout, refused connection, DNS, TLS. All worth retrying. */
@@ -217,6 +241,69 @@ function messageContent(body: string): string | undefined {
   }
 }
 
+/** What the prompt says about tools, when there are any. */
+function toolsParagraph(input: AiTurnInput): string {
+  if (!input.tools?.length) return '';
+  const calls = input.mayCallTools
+    ? 'Before you answer, you may call the functions offered to look things up or to act for the customer: one call at a time, only with arguments the customer gave. '
+    : 'You may not call another function in this turn: decide now. ';
+  return `${calls}A function's answer counts as a fact like the knowledge base. When a function failed or an action was declined, do not claim it worked: escalate.\n\n`;
+}
+
+/** choices[0].message.tool_calls[0].function, when the model called a function. */
+function firstToolCall(body: string): ToolCallMessage['function'] | undefined {
+  try {
+    const calls = (JSON.parse(body) as { choices?: Array<{ message?: { tool_calls?: Array<{ type?: string; function?: { name?: unknown; arguments?: unknown } }> } }> })?.choices?.[0]?.message?.tool_calls;
+    const call = calls?.find((c) => c.function && typeof c.function.name === 'string');
+    if (!call?.function) return undefined;
+    return { name: call.function.name as string, arguments: typeof call.function.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function.arguments ?? {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A tool as a function the model may call: its input schema plus the reason argument. */
+function functionOf(tool: ToolSettings): { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } } {
+  const input = tool.input as { properties?: Record<string, unknown>; required?: string[] };
+  const parameters = {
+    ...input,
+    properties: { ...input.properties, [reasonArgument]: { type: 'string', description: 'Why you call this tool now, in one sentence, for the human agent who may have to approve it' } },
+    required: [...(input.required ?? []), reasonArgument],
+  };
+  const approval = tool.approval === 'rep' ? ' A human agent must approve this action before it runs; the customer is told you are checking with the team.' : '';
+  return { type: 'function', function: { name: tool.name, description: `${tool.description}${approval}`, parameters } };
+}
+
+/**
+ * The model's function call as the workflow takes it: the arguments without the reason. Arguments
+ * that are not a JSON object, or a function that is not among the tools, make an invalid call
+ * (the workflow tells the model instead of running it).
+ */
+function toolCallRequestOf(call: ToolCallMessage['function'], input: AiTurnInput): ToolCallRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(call.arguments || '{}');
+  } catch {
+    return { tool: call.name, arguments: {}, reason: '', invalid: 'the arguments are not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { tool: call.name, arguments: {}, reason: '', invalid: 'the arguments are not a JSON object' };
+  const { [reasonArgument]: reason, ...args } = parsed as Record<string, unknown>;
+  const known = (input.tools ?? []).some((t) => t.name === call.name);
+  return { tool: call.name, arguments: args, reason: typeof reason === 'string' ? reason.slice(0, 500) : '', ...(!known && { invalid: 'there is no such tool' }) };
+}
+
+/** Each earlier tool call of the turn: the assistant's call and the tool's answer (the picked fields, or what went wrong). */
+function toolStepMessages(steps: ToolStep[]): ChatMessage[] {
+  return steps.flatMap((step, index): ChatMessage[] => {
+    const id = `call_${index + 1}`;
+    const answer = step.outcome === 'ok' ? (step.result ?? {}) : { error: step.outcome, ...(step.error && { code: step.error }) };
+    return [
+      { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: step.tool, arguments: JSON.stringify(step.arguments) } }] },
+      { role: 'tool', tool_call_id: id, content: JSON.stringify(answer) },
+    ];
+  });
+}
+
 /**
  * A short token such as `rate_limit_exceeded`: anything longer or with other characters (spaces,
  * quotes, ':') may be text the server copied from the request, so it is dropped, not cut.
@@ -265,7 +352,7 @@ function describeIssues(error: z.ZodError): string {
 
 /** Customer messages as `user`, the AI's and reps' as `assistant`; runs of one role merged (some chat templates require alternation). */
 function transcriptMessages(transcript: TranscriptEntry[]): ChatMessage[] {
-  const messages: ChatMessage[] = [];
+  const messages: Array<{ role: 'user' | 'assistant'; content: string }> = [];
   for (const entry of transcript) {
     const role = entry.role === 'customer' ? 'user' : 'assistant';
     const content = entry.role === 'rep' ? `[Human support agent] ${entry.text}` : entry.text;
@@ -313,7 +400,7 @@ Answer with one JSON object and nothing else, with exactly these fields:
   "sources": string[]    // the ids (in square brackets below) of the knowledge articles your reply used; [] if none
 }
 
-Answer in the customer's language (${input.language}).
+${toolsParagraph(input)}Answer in the customer's language (${input.language}).
 
 Topics:
 ${topics}

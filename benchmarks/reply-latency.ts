@@ -8,7 +8,7 @@ import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { retrievalTextOf } from '../ai/faq-provider.js';
-import type { AiTurnInput } from '../ai/provider.js';
+import { decisionOf, type AiTurnInput } from '../ai/provider.js';
 import { listen, urlOf, webhookListenerTimeouts } from '../api/listen.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { FreshchatClient } from '../freshchat/client.js';
@@ -139,7 +139,7 @@ async function startBaseline(settings: AssistantSettings): Promise<Variant> {
       .filter((m) => m.message_type !== 'private')
       .map((m) => ({ role: m.actor_type === 'user' ? ('customer' as const) : ('ai' as const), text: (m.message_parts ?? []).map((p) => p.text?.content ?? '').join('\n'), at: m.created_time }));
     const input: AiTurnInput = { transcript, earlierSummaries: [], language: 'en', knowledge: index.search(retrievalTextOf(transcript), settings.knowledge.topK) };
-    const result = await ai.decide(input, new AbortController().signal);
+    const result = decisionOf(await ai.decide(input, new AbortController().signal));
     await freshchat.postMessage(conversationId, { agentId: sandbox.aiAgentId, text: result.decision.reply, messageType: 'normal' });
   }
   const http: Server = await listen(app, { port: 0, host: '127.0.0.1', timeouts: webhookListenerTimeouts });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { retrievalTextOf } from '../ai/faq-provider.js';
-import type { AiProvider, AiTurnInput, TranscriptEntry } from '../ai/provider.js';
+import { decisionOf, type AiProvider, type AiTurnInput, type TranscriptEntry } from '../ai/provider.js';
 import { KnowledgeIndex } from '../knowledge/knowledge-index.js';
 import { loadChunks } from '../knowledge/knowledge-store.js';
 import { freshdeskSource } from '../knowledge/sources/freshdesk-source.js';
@@ -123,7 +123,7 @@ export async function evaluateQuestions(index: KnowledgeIndex, questions: Labell
     const accepted = acceptedArticleIds(question);
     const ranked = rankedArticleIds(index, question.q);
     const position = ranked.findIndex((id) => accepted.includes(id));
-    const result = await options.provider.decide(turnInputFor(index, question, options.topK, options.defaultLanguage ?? 'en'), signal);
+    const result = decisionOf(await options.provider.decide(turnInputFor(index, question, options.topK, options.defaultLanguage ?? 'en'), signal));
     outcomes.push({
       question,
       rank: position >= 0 ? position + 1 : undefined,

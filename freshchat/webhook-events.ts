@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import { describeMessageParts } from './message-parts.js';
+import { parseApprovalCommand } from '../workflow-safe/tool-calls.js';
 import type { ConversationEvent } from '../workflows/messages.js';
 
 /**
@@ -108,7 +109,9 @@ export function toConversationEvent(payload: WebhookPayload): RoutedEvent {
       }
       if (m.actor_type === 'agent') {
         if (m.message_type === 'system') return { ignored: 'system message' };
-        return { conversationId: m.conversation_id, event: { kind: 'agent_message', eventId: m.id, at, agentId: m.actor_id, private: isPrivate } };
+        // A rep's private note may be a verdict on an action waiting for approval; no other note text travels.
+        const command = isPrivate ? parseApprovalCommand(describeMessageParts(m.message_parts ?? m.msg_parts ?? [])) : undefined;
+        return { conversationId: m.conversation_id, event: { kind: 'agent_message', eventId: m.id, at, agentId: m.actor_id, private: isPrivate, ...(command && { command }) } };
       }
       return { ignored: `message from actor type '${m.actor_type}'` };
     }

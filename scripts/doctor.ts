@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import proto, { type temporal } from '@temporalio/proto';
 import { createDataConverter } from '../codec/data-converter.js';
 import { parseEncryptionKeys, type EncryptionKey } from '../codec/encryption-keys.js';
-import { AiProviderError } from '../ai/provider.js';
+import { AiProviderError, decisionOf } from '../ai/provider.js';
 import { createProvider, loadApiStartup, loadDotEnv, loadWorkerStartup, type ApiStartup, type WorkerStartup } from '../config/startup.js';
 import { ConfigError, isLoopbackHost, opsCodecEndpoint, type Env } from '../config/env.js';
 import { FreshchatApiError, FreshchatClient } from '../freshchat/client.js';
@@ -369,10 +369,10 @@ export function createDoctor(env: Env = process.env): Doctor {
         const provider = createProvider(worker.value);
         const started = Date.now();
         try {
-          const result = await provider.decide(
+          const result = decisionOf(await provider.decide(
             { transcript: [{ role: 'customer', text: 'hello', at: new Date().toISOString() }], earlierSummaries: [], language: 'en', knowledge: [] },
             AbortSignal.timeout(20_000),
-          );
+          ));
           return { ok: true, detail: `${provider.name}${result.model !== provider.name ? ` (${result.model})` : ''} decided "${result.decision.action}" in ${Date.now() - started} ms` };
         } catch (error) {
           return aiFailure(error, worker.value);

@@ -51,6 +51,8 @@ export const ruleNames = [
   'customer_inactive',
   'freshchat_failure',
   'customer_wrote_again',
+  'action_declined',
+  'action_timed_out',
 ] as const;
 export type RuleName = (typeof ruleNames)[number];
 

@@ -58,12 +58,17 @@ export interface ToolCallResult {
 export const toolActivityName = (tool: string): string => `tool:${tool}`;
 
 /**
- * The Idempotency-Key of a tool call: workflow id, session, turn and step. The same on every
- * attempt of the activity and on a replay, different for every other call.
+ * The Idempotency-Key of a tool call: workflow id, session, turn and step, and the workflow
+ * chain's first run id (a conversation's workflow that closed after a month of quiet starts
+ * again at session 1). The same on every attempt of the activity and on a replay (and after an
+ * ops reset), different for every other call.
  */
-export function idempotencyKeyOf(workflowId: string, session: number, turn: number, step: number): string {
-  return `${workflowId}:s${session}:t${turn}:c${step}`;
+export function idempotencyKeyOf(call: { workflowId: string; chainId: string; session: number; turn: number; step: number }): string {
+  return `${call.workflowId}:${call.chainId}:s${call.session}:t${call.turn}:c${call.step}`;
 }
+
+/** A tool's activity as the workflow calls it. */
+export type ToolActivity = (input: ToolCallInput) => Promise<ToolCallResult>;
 
 /** A rep's verdict on a pending action, from a private note (`/approve`, `/decline <reason>`) or an ops update. */
 export type ActionVerdict = { verdict: 'approve'; by: string } | { verdict: 'decline'; by: string; reason: string };

@@ -4,8 +4,8 @@
  * activity proxies, the message handlers and the main loop, and calls into this class; the
  * state lives in the Conversation domain class, which owns every write to it.
  */
-import { CancellationScope, isCancellation, log, patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import type { AiTurnOutcome, AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
+import { CancellationScope, condition, isCancellation, log, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AiStepOutcome, AiTurnOutcome, AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
 import type { ContactActivities } from '../activities/contact-activities.js';
 import type { CustomerNoticeKind, FreshchatActivities, LostOwnership, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../workflow-safe/decision.js';
@@ -13,6 +13,7 @@ import { failureTypes, isFreshchatFailure, readActivityFailure, type CrossedFail
 import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../workflow-safe/handoff-rules.js';
 import { describeOpening, officeHoursAt } from '../workflow-safe/office-hours.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
+import { idempotencyKeyOf, type ToolActivity, type ToolCallRecord, type ToolCallRequest, type ToolPolicy, type ToolStep } from '../workflow-safe/tool-calls.js';
 import type { Conversation, Deadline, SessionTimings, TurnRef } from './conversation.js';
 import type { ConversationEvent, ConversationStateView, InboxItem, ResolutionKind } from './messages.js';
 import { patchIds } from './patches.js';
@@ -29,7 +30,15 @@ export interface ConversationActivities {
    * stay ordinary activities: their post-once check relies on the server's attempt count.
    */
   quick: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
+  /** A tool's activity (`tool:<name>`), with the tool's own timeout. */
+  tool: (tool: ToolPolicy) => ToolActivity;
 }
+
+/** How a wait for a rep's verdict on an action ended. */
+type ActionWait = { kind: 'approved'; by: string } | { kind: 'declined'; by: string; reason: string } | { kind: 'timed_out' } | { kind: 'cancelled' };
+
+/** An approval wait without a timeout setting (policies from before `actions`). */
+const defaultApprovalTimeoutMs = 30 * 60 * 1000;
 
 /** Workflow time: in the workflow sandbox, Date.now() is the deterministic time of the current workflow task. */
 const now = (): number => Date.now();
@@ -153,6 +162,7 @@ export class ConversationProcess {
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
   private readonly local: ConversationActivities['quick'];
+  private readonly tool: ConversationActivities['tool'];
   /** Earlier sessions' summaries, asked for as soon as the contact was known (this run). */
   private earlierSummaries?: Promise<string[]>;
   private readonly aiTurn: InterruptibleAiTurn;
@@ -168,6 +178,7 @@ export class ConversationProcess {
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
     this.local = deps.activities.quick;
+    this.tool = deps.activities.tool;
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
     this.searchAttributes = deps.searchAttributes;
@@ -261,6 +272,7 @@ export class ConversationProcess {
       case 'customer_message':
         return this.onCustomerMessage(event);
       case 'agent_message':
+        if (event.private && event.command) return this.onActionVerdict(event);
         if (event.private || event.agentId === aiAgentId || c.state === 'resolved') return;
         // Automation greetings come as agent messages too: only a real agent is a rep.
         if (await this.calls.run('isRepAgent', () => this.freshchat.isRepAgent(event.agentId))) this.humanTookOver();
@@ -281,6 +293,15 @@ export class ConversationProcess {
         this.publish();
         return;
     }
+  }
+
+  /** A rep's `/approve` or `/decline <reason>` note: the verdict on the action waiting, if one is (the first verdict stands). */
+  private async onActionVerdict(event: Extract<ConversationEvent, { kind: 'agent_message' }>): Promise<void> {
+    const c = this.conversation;
+    if (!c.pendingAction || !event.command || event.agentId === this.policy.aiAgentId) return;
+    if (!(await this.calls.run('isRepAgent', () => this.freshchat.isRepAgent(event.agentId)))) return;
+    const by = `rep:${event.agentId}`;
+    c.decideAction(event.command.verdict === 'approve' ? { verdict: 'approve', by } : { verdict: 'decline', by, reason: event.command.reason || 'no reason given' });
   }
 
   private async onCustomerMessage(event: Extract<ConversationEvent, { kind: 'customer_message' }>): Promise<void> {
@@ -474,7 +495,7 @@ export class ConversationProcess {
       this.earlierSummaries = undefined; // a later session asks again
       c.rememberEarlierSummaries(await (prefetched ?? this.loadEarlierSummaries(c.view.contactId)));
     }
-    const outcome = await this.askAi(turn, answering);
+    const outcome = await this.decideWithTools(turn, answering);
     if (!outcome) return;
 
     // Ownership check 1 of 2: events that arrived while the AI was thinking come first.
@@ -488,6 +509,7 @@ export class ConversationProcess {
       citations: outcome.citations?.length ? outcome.citations : undefined,
       model: outcome.model,
       latencyMs: outcome.latencyMs,
+      toolCalls: outcome.toolCalls,
     };
     c.recordAiOutcome(outcome);
     // A resolution and a reopen may have come in meanwhile: the new session is the AI's again, but this answer was for the old one.
@@ -527,11 +549,151 @@ export class ConversationProcess {
   }
 
   /**
-   * The AI's decision, or undefined when the turn ended without one: cancelled by a takeover,
-   * Freshchat unavailable (the turn waits), or the AI failing (the customer is handed off).
+   * The AI turn as a bounded loop: a model call, and while the model asks for a tool, the tool's
+   * activity (after a rep's approval where the settings ask for one), then the next model call,
+   * at most `actions.maxToolCallsPerTurn` tool calls. Undefined when the turn ended without a
+   * decision: see askAi; an action declined or not approved in time hands off; a human took over.
    */
-  private async askAi(turn: TurnRef, answering: string[]): Promise<AiTurnOutcome | undefined> {
+  private async decideWithTools(turn: TurnRef, answering: string[]): Promise<(AiTurnOutcome & { toolCalls?: ToolCallRecord[] }) | undefined> {
     const c = this.conversation;
+    const maxCalls = this.policy.actions?.maxToolCallsPerTurn ?? 0;
+    const steps: ToolStep[] = [];
+    const records: ToolCallRecord[] = [];
+    for (;;) {
+      const outcome = await this.askAi(turn, answering, steps, steps.length < maxCalls);
+      if (!outcome) return undefined;
+      if (!('toolCall' in outcome)) return records.length > 0 ? { ...outcome, toolCalls: records } : outcome;
+      if (steps.length >= maxCalls) {
+        // The provider was told to decide: a call now is the AI failing, like an invalid answer.
+        c.markAnswered(answering);
+        c.recordDecision({ action: 'escalate', rule: 'ai_failure', reason: 'The AI asked for more tool calls than a turn allows', outcome: 'escalated', toolCalls: records }, turn);
+        await this.escalate('ai_failure', 'AI unavailable');
+        return undefined;
+      }
+      const step = await this.callTool(turn, outcome.toolCall, steps.length + 1, records, answering);
+      if (!step) return undefined;
+      steps.push(step);
+      // What arrived during the call comes first: the next model call is the AI's only while the chat is.
+      await this.handleInbox();
+      if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+        c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: `A human took over while the AI used its tools (now ${c.state})`, outcome: 'dropped', toolCalls: records }, turn);
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * One tool call of the turn, as a step for the model; undefined when the turn ends here (the
+   * action was declined, timed out or taken over). Its Idempotency-Key is the same on every attempt.
+   */
+  private async callTool(turn: TurnRef, call: ToolCallRequest, step: number, records: ToolCallRecord[], answering: string[]): Promise<ToolStep | undefined> {
+    const c = this.conversation;
+    const done = (outcome: ToolStep['outcome'], details: Omit<ToolCallRecord, 'tool' | 'outcome'> & { result?: Record<string, unknown> } = {}): ToolStep => {
+      const { result, ...recorded } = details;
+      const record: ToolCallRecord = { tool: call.tool, outcome, ...recorded };
+      records.push(record);
+      c.recordToolCall(record);
+      return { tool: call.tool, arguments: call.arguments, outcome, ...(result && { result }), ...(details.error && { error: details.error }) };
+    };
+    const tool = this.policy.tools?.find((t) => t.name === call.tool);
+    if (!tool) return done('failed', { error: 'UNKNOWN_TOOL' });
+    if (call.invalid) return done('invalid_arguments', { error: 'TOOL_INVALID_ARGUMENTS' });
+
+    let decidedBy: string | undefined;
+    if (tool.approval === 'rep') {
+      const waited = await this.awaitVerdict(turn, call);
+      switch (waited.kind) {
+        case 'cancelled':
+          done('cancelled');
+          c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: `A human took over while ${call.tool} waited for approval (now ${c.state})`, outcome: 'dropped', toolCalls: records }, turn);
+          return undefined;
+        case 'declined':
+        case 'timed_out': {
+          const declined = waited.kind === 'declined';
+          done(waited.kind, declined ? { decidedBy: waited.by } : {});
+          const rule = declined ? 'action_declined' : 'action_timed_out';
+          const minutes = Math.round((this.policy.actions?.approvalTimeoutMs ?? defaultApprovalTimeoutMs) / 60_000);
+          const reason = declined ? `The ${call.tool} action was declined by ${waited.by}: ${waited.reason}` : `Nobody approved the ${call.tool} action within ${minutes} minutes`;
+          c.markAnswered(answering);
+          c.recordDecision({ action: 'escalate', rule, reason, outcome: 'escalated', toolCalls: records }, turn);
+          await this.handOffAfterAction(rule, reason);
+          return undefined;
+        }
+        case 'approved':
+          decidedBy = waited.by;
+      }
+    }
+
+    const { workflowId, firstExecutionRunId: chainId } = workflowInfo();
+    const idempotencyKey = idempotencyKeyOf({ workflowId, chainId, session: turn.session, turn: turn.turn, step });
+    try {
+      const answered = await this.tool(tool)({ arguments: call.arguments, idempotencyKey });
+      return done('ok', { latencyMs: answered.latencyMs, decidedBy, result: answered.result });
+    } catch (error) {
+      const failure = readActivityFailure(error);
+      if (!failure) throw error;
+      // Codes and statuses only: the tool's answer, like its arguments, may hold customer data.
+      log.warn('Tool call failed after its retries', { conversationId: this.conversationId, tool: call.tool, code: failure.code, status: failure.status });
+      return done('failed', { decidedBy, error: failure.code });
+    }
+  }
+
+  /**
+   * An action that needs a rep: the customer is told the AI is checking with the team, the reps
+   * get a private note with the action, its arguments and the AI's reason, and the turn waits
+   * (durably, up to the approval timeout) for `/approve`, `/decline <reason>` or an ops update.
+   * A rep taking over, a resolution or a handoff meanwhile cancels the action.
+   */
+  private async awaitVerdict(turn: TurnRef, call: ToolCallRequest): Promise<ActionWait> {
+    const c = this.conversation;
+    const expiresAt = now() + (this.policy.actions?.approvalTimeoutMs ?? defaultApprovalTimeoutMs);
+    const notBefore = notBeforeNow();
+    c.awaitAction(call.tool, now(), expiresAt);
+    const told = await this.postNotice('actionPending', undefined, notBefore);
+    if (told && !told.posted) {
+      c.endActionWait();
+      this.followFreshchat(told);
+      return { kind: 'cancelled' };
+    }
+    const request = { session: turn.session, tool: call.tool, arguments: call.arguments, reason: call.reason, expiresAt: new Date(expiresAt).toISOString() };
+    await this.calls.run('postApprovalRequest', () => this.freshchat.postApprovalRequest({ conversationId: this.conversationId, request, notBefore }));
+    for (;;) {
+      const remainingMs = expiresAt - now();
+      if (remainingMs > 0 && !c.hasInbox && !c.actionVerdict) {
+        await condition(() => c.hasInbox || c.actionVerdict !== undefined, remainingMs, { summary: `waiting for a rep to approve ${call.tool}` });
+      }
+      await this.handleInbox();
+      if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+        c.endActionWait();
+        return { kind: 'cancelled' };
+      }
+      const verdict = c.actionVerdict;
+      if (verdict) {
+        c.endActionWait();
+        return verdict.verdict === 'approve' ? { kind: 'approved', by: verdict.by } : { kind: 'declined', by: verdict.by, reason: verdict.reason };
+      }
+      if (now() >= expiresAt) {
+        c.endActionWait();
+        return { kind: 'timed_out' };
+      }
+    }
+  }
+
+  /** Declined or not approved in time: the customer hears so (that is the handoff's announcement too), then the team takes over. */
+  private async handOffAfterAction(rule: RuleName, reason: string): Promise<void> {
+    const told = await this.postNotice('actionDeclined');
+    if (told?.posted) this.conversation.recordHandoffNotice();
+    await this.escalate(rule, reason);
+  }
+
+  /**
+   * One model call: the AI's decision or the tool it asks for, or undefined when the turn ended
+   * without one: cancelled by a takeover, Freshchat unavailable (the turn waits), or the AI
+   * failing (the customer is handed off).
+   */
+  private async askAi(turn: TurnRef, answering: string[], steps: ToolStep[] = [], mayCallTools = false): Promise<AiStepOutcome | undefined> {
+    const c = this.conversation;
+    const tools = this.policy.tools?.length ? { ...(steps.length > 0 && { steps }), mayCallTools } : {};
     try {
       return await this.aiTurn.run(() =>
         this.assistant.decideNextStep({
@@ -539,6 +701,7 @@ export class ConversationProcess {
           sessionStartedAt: c.currentSession.startedAt,
           language: c.view.language,
           earlierSummaries: c.currentSession.earlierSummaries,
+          ...tools,
         }),
       );
     } catch (error) {
@@ -690,6 +853,7 @@ export class ConversationProcess {
       rule: n.rule,
       reason: n.reason,
       summary: n.decision?.summary ?? session.aiSummary,
+      actions: session.actions,
       sentiment: n.decision?.sentiment ?? session.aiSentiment,
       topic: this.conversation.sessionTopic() ?? n.decision?.topic,
       contactId: view.contactId,

@@ -23,7 +23,10 @@ import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
 import { productMetrics } from './product-metrics.js';
+import { toolActivityName, type ToolActivity, type ToolPolicy } from '../workflow-safe/tool-calls.js';
 import {
+  approveActionUpdate,
+  declineActionUpdate,
   decisionsQuery,
   forceHandoffSignal,
   freshchatEventSignal,
@@ -70,6 +73,15 @@ const quick = {
   contacts: proxyLocalActivities<ContactActivities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 2 } }),
 };
 
+/**
+ * A tool call (`tool:<name>`, so the Web UI reads as the steps taken) retries 5xx, 429 (after its
+ * Retry-After) and timeouts: its Idempotency-Key makes a retry safe. Refusals (4xx, an answer too
+ * large) are final at once.
+ */
+const toolRetry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 } as const;
+const toolActivity = (tool: ToolPolicy): ToolActivity =>
+  proxyActivities<Record<string, ToolActivity>>({ startToCloseTimeout: `${tool.timeoutSeconds + 5} seconds`, retry: toolRetry })[toolActivityName(tool.name)]!;
+
 /** A store that is down delays the records, never the conversation: writes retry in the background, for up to a week. */
 const sessionStore = proxyActivities<SessionStoreActivities>({
   startToCloseTimeout: '10 seconds',
@@ -90,6 +102,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(handBackToAiSignal, () => void conversation.receive({ type: 'handBackToAi' }));
   setHandler(resolveConversationSignal, (request) => aiTurn.cancelIf(conversation.receive({ type: 'resolve', reason: reasonOf(request, 'Resolved by ops') })));
   setHandler(reloadSettingsSignal, () => void conversation.receive({ type: 'reloadSettings' }));
+  // The validator refuses an update when no action waits: nothing changes, nothing enters history.
+  const actionWaiting = { validator: (_request?: unknown) => conversation.assertActionWaiting() };
+  setHandler(approveActionUpdate, (request) => conversation.decideAction({ verdict: 'approve', by: opsName(request) })!, actionWaiting);
+  setHandler(declineActionUpdate, (request) => conversation.decideAction({ verdict: 'decline', by: opsName(request), reason: reasonOf(request, 'Declined by ops') })!, actionWaiting);
   setHandler(stateQuery, () => conversation.view);
   setHandler(decisionsQuery, () => conversation.decisions);
 
@@ -98,7 +114,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
   const policy = await loadSessionPolicy(freshchatCalls);
-  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, quick }, aiTurn, freshchatCalls, searchAttributes, recorder });
+  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, quick, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
   await process.begin(input.carried === undefined);
 
   for (;;) {
@@ -138,7 +154,12 @@ async function loadSessionPolicy(freshchatCalls: FreshchatCalls): Promise<Sessio
 
 /** Ops signals may carry a reason; the CLI may send none, or not a string. */
 function reasonOf(request: { reason?: unknown } | undefined, fallback: string): string {
-  return typeof request?.reason === 'string' && request.reason ? request.reason : fallback;
+  return typeof request?.reason === 'string' && request.reason ? request.reason.slice(0, 300) : fallback;
+}
+
+/** Who decided through an ops update: `ops`, or `ops:<by>` when the operator said who. */
+function opsName(request: { by?: unknown } | undefined): string {
+  return typeof request?.by === 'string' && request.by.trim() ? `ops:${request.by.trim().slice(0, 100)}` : 'ops';
 }
 
 const deadlineSummaries: Record<Deadline['kind'], string> = {

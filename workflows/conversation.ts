@@ -8,13 +8,16 @@
 import type { AiDecision } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
 import { detectLanguage } from '../workflow-safe/language.js';
+import type { ActionVerdict, ToolCallRecord } from '../workflow-safe/tool-calls.js';
 import type {
+  ActionVerdictResult,
   CarriedConversation,
   ConversationEvent,
   ConversationStateView,
   DecisionRecord,
   FreshchatFailure,
   InboxItem,
+  PendingAction,
   PendingMessage,
   ResolutionKind,
   ResolvedBy,
@@ -31,6 +34,7 @@ export const limits = {
   decisions: 100,
   pendingMessages: 50,
   citations: 5,
+  actions: 10,
 } as const;
 
 export interface SessionTimings {
@@ -226,6 +230,7 @@ export class Conversation {
     this.view.escalationReason = undefined;
     this.session = { startedAt: new Date(at).toISOString(), turn: 0, pending: [], assignee: this.session.assignee };
     this.view.pendingCustomerMessages = 0;
+    this.view.pendingAction = undefined;
   }
 
   /** What Freshchat says the assignee is now ('' = none), from an event, a read or the workflow's own assignment. */
@@ -301,6 +306,48 @@ export class Conversation {
     if (!this.session.ownAssignmentEchoes) return false;
     this.session.ownAssignmentEchoes--;
     return true;
+  }
+
+  // ---- actions waiting for a rep's approval -------------------------------------------------
+
+  /** The turn waits for a verdict on `tool` until `expiresAt` (the view shows it to ops). */
+  awaitAction(tool: string, now: number, expiresAt: number): void {
+    this.view.pendingAction = { tool, requestedAt: new Date(now).toISOString(), expiresAt: new Date(expiresAt).toISOString() };
+    this.session.actionVerdict = undefined;
+  }
+
+  get pendingAction(): PendingAction | undefined {
+    return this.view.pendingAction;
+  }
+
+  get actionVerdict(): ActionVerdict | undefined {
+    return this.session.actionVerdict;
+  }
+
+  /** Refuses an ops update when no action waits for a verdict (nothing changes, nothing enters history). */
+  assertActionWaiting(): void {
+    if (!this.view.pendingAction) throw new Error('No action is waiting for approval in this conversation');
+    if (this.session.actionVerdict) throw new Error(`The ${this.view.pendingAction.tool} action has its verdict already`);
+  }
+
+  /** A rep's or ops' verdict; undefined when no action waits or it has its verdict already (the first one stands). */
+  decideAction(verdict: ActionVerdict): ActionVerdictResult | undefined {
+    if (!this.view.pendingAction || this.session.actionVerdict) return undefined;
+    this.session.actionVerdict = verdict;
+    return { tool: this.view.pendingAction.tool, verdict: verdict.verdict };
+  }
+
+  /** The wait is over (a verdict, the timeout, a takeover): returns the verdict, if any; nothing waits any more. */
+  endActionWait(): ActionVerdict | undefined {
+    const verdict = this.session.actionVerdict;
+    this.view.pendingAction = undefined;
+    this.session.actionVerdict = undefined;
+    return verdict;
+  }
+
+  /** A tool call of this session, for the notes (the latest few). */
+  recordToolCall(record: ToolCallRecord): void {
+    this.session.actions = [...(this.session.actions ?? []), record].slice(-limits.actions);
   }
 
   recordHandoffNotice(): void {
@@ -426,9 +473,9 @@ function isAiDecision(record: DecisionRecord): boolean {
   return record.rule !== 'ops_signal' && record.rule !== 'freshchat_failure';
 }
 
-/** The store keeps the product's own wording of a reason; a model's free text (the 'ai_decision' rule) may echo the customer. */
+/** The store keeps the product's own wording of a reason; a model's free text (the 'ai_decision' rule) or a rep's decline may echo the customer. */
 function reportableReason(rule: RuleName, reason: string): string | undefined {
-  return rule === 'ai_decision' ? undefined : reason.slice(0, 300);
+  return rule === 'ai_decision' || rule === 'action_declined' ? undefined : reason.slice(0, 300);
 }
 
 /** Events that may mean a human took over; the main loop decides for sure. */

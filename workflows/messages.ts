@@ -2,7 +2,8 @@
  * The conversation workflow's messages: defined once, imported by the workflow, the
  * webhook API, the tests and the ops documentation (`temporal workflow signal --name ...`).
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActionVerdict, ToolCallRecord } from '../workflow-safe/tool-calls.js';
 import type { AiAction, Sentiment } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
 
@@ -16,7 +17,15 @@ export function conversationWorkflowId(conversationId: string): string {
 /** A Freshchat webhook event, normalised by the API. Customer text is the only content it carries. */
 export type ConversationEvent =
   | { kind: 'customer_message'; eventId: string; at: string; userId: string; text: string }
-  | { kind: 'agent_message'; eventId: string; at: string; agentId: string; private: boolean }
+  | {
+      kind: 'agent_message';
+      eventId: string;
+      at: string;
+      agentId: string;
+      private: boolean;
+      /** A private note that is `/approve` or `/decline <reason>`: a rep's verdict on a pending action. */
+      command?: { verdict: 'approve' } | { verdict: 'decline'; reason: string };
+    }
   | { kind: 'assignment'; eventId: string; at: string; actorType: string; toAgentId: string; toGroupId: string }
   | { kind: 'resolution'; eventId: string; at: string; resolverType: string; resolverId: string }
   | { kind: 'reopen'; eventId: string; at: string; reopenerType: string };
@@ -49,6 +58,8 @@ export interface DecisionRecord {
   model?: string;
   latencyMs?: number;
   outcome: 'posted' | 'dropped' | 'escalated' | 'resolved' | 'failed';
+  /** The tool calls of the turn, in order: name, outcome, latency, who approved; never arguments or responses. */
+  toolCalls?: ToolCallRecord[];
 }
 
 export interface FreshchatFailure {
@@ -78,6 +89,8 @@ export interface ConversationStateView {
   /** The conversation in Freshchat's own app, once Freshchat has said. */
   freshchatUrl?: string;
   pendingCustomerMessages: number;
+  /** An action waiting for a rep's approval: `/approve` / `/decline <reason>` or the approveAction / declineAction updates. */
+  pendingAction?: PendingAction;
   counters: {
     turns: number;
     aiReplies: number;
@@ -125,6 +138,13 @@ export interface SessionRecordWrite {
   record: SessionRecord;
 }
 
+export interface PendingAction {
+  tool: string;
+  requestedAt: string;
+  /** Past this, the AI hands the conversation off instead. */
+  expiresAt: string;
+}
+
 export interface PendingMessage {
   eventId: string;
   at: string;
@@ -167,6 +187,10 @@ export interface SessionMemory {
    * Freshchat keeps the assignee through resolve and reopen, so the next session starts with it.
    */
   assignee?: string;
+  /** The verdict on the pending action, once given (taken by the waiting turn). */
+  actionVerdict?: ActionVerdict;
+  /** The tool calls of this session, for the handoff and resolution notes (the latest few). */
+  actions?: ToolCallRecord[];
   /** The knowledge articles the AI's answers in this session used (titles and URLs, for the notes). */
   citations?: Array<{ articleId: string; title: string; url?: string }>;
   // What the session store reports (SessionRecord); absent in sessions that began before it existed.
@@ -212,6 +236,17 @@ export const resolveConversationSignal = defineSignal<[{ reason?: string } | und
 
 /** Ops: read the settings file again now, instead of at the conversation's next session. */
 export const reloadSettingsSignal = defineSignal<[unknown?]>('reloadSettings');
+
+/** What an approveAction / declineAction update did. */
+export interface ActionVerdictResult {
+  tool: string;
+  verdict: 'approve' | 'decline';
+}
+
+/** Ops: `temporal workflow update execute -w <id> --name approveAction` runs the action waiting for approval. Refused when none waits. */
+export const approveActionUpdate = defineUpdate<ActionVerdictResult, [{ by?: string } | undefined]>('approveAction');
+/** Ops: `... --name declineAction --input '{"reason":"..."}'`: the AI tells the customer and hands off with that reason. */
+export const declineActionUpdate = defineUpdate<ActionVerdictResult, [{ reason?: string; by?: string } | undefined]>('declineAction');
 
 export const stateQuery = defineQuery<ConversationStateView>('state');
 export const decisionsQuery = defineQuery<DecisionRecord[]>('decisions');

@@ -1,3 +1,4 @@
+import { decisionOf } from '../../ai/provider.js';
 import { expect } from 'chai';
 import { knowledgeIndexOf } from '../helpers/knowledge.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -127,7 +128,7 @@ describe('openai provider (against a local chat-completions server)', function (
 
   it('sends the model, temperature, structured-outputs response format, keys and a complete system prompt', async () => {
     responders.push(answer(200, completion(JSON.stringify(goodDecision))));
-    const result = await provider().decide(input, new AbortController().signal);
+    const result = decisionOf(await provider().decide(input, new AbortController().signal));
 
     expect(result).to.deep.equal({ decision: goodDecision, sources: [], model: 'gpt-test' });
     expect(requests).to.have.length(1);
@@ -163,26 +164,26 @@ describe('openai provider (against a local chat-completions server)', function (
   it('keeps the cited article ids that were retrieved and drops a made-up one', async () => {
     const cited = input.knowledge[0]!.articleId;
     responders.push(answer(200, completion(JSON.stringify({ ...goodDecision, sources: [cited, 'faq:made-up', cited] }))));
-    const result = await provider().decide(input, new AbortController().signal);
+    const result = decisionOf(await provider().decide(input, new AbortController().signal));
     expect(result.sources).to.deep.equal([cited]);
     expect(result.decision).to.deep.equal(goodDecision);
   });
 
   it('accepts JSON in a ```json fenced block', async () => {
     responders.push(answer(200, completion(`Here you go:\n\`\`\`json\n${JSON.stringify(goodDecision, null, 2)}\n\`\`\``)));
-    const { decision } = await provider().decide(input, new AbortController().signal);
+    const { decision } = decisionOf(await provider().decide(input, new AbortController().signal));
     expect(decision).to.deep.equal(goodDecision);
   });
 
   it('maps a topic the settings do not list to "other"', async () => {
     responders.push(answer(200, completion(JSON.stringify({ ...goodDecision, topic: 'Weather' }))));
-    expect((await provider().decide(input, new AbortController().signal)).decision.topic).to.equal('other');
+    expect((decisionOf(await provider().decide(input, new AbortController().signal))).decision.topic).to.equal('other');
   });
 
   it('repairs a malformed answer with exactly one more request that carries the validation error', async () => {
     const bad = JSON.stringify({ ...goodDecision, action: 'answer', confidence: 3 });
     responders.push(answer(200, completion(bad)), answer(200, completion(JSON.stringify(goodDecision))));
-    const { decision } = await provider().decide(input, new AbortController().signal);
+    const { decision } = decisionOf(await provider().decide(input, new AbortController().signal));
 
     expect(decision).to.deep.equal(goodDecision);
     expect(requests).to.have.length(2);
@@ -330,7 +331,7 @@ describe('openai provider (against a local chat-completions server)', function (
   it('keeps an Azure-style query string after the path', async () => {
     const azureBase = `${baseUrl.replace(/\/v1$/, '')}/openai/deployments/gpt4o?api-version=2024-06-01`;
     responders.push(answer(200, completion(JSON.stringify(goodDecision))));
-    await provider({ baseUrl: azureBase }).decide(input, new AbortController().signal);
+    decisionOf(await provider({ baseUrl: azureBase }).decide(input, new AbortController().signal));
     expect(requests[0]!.url).to.equal('/openai/deployments/gpt4o/chat/completions?api-version=2024-06-01');
   });
 
@@ -338,7 +339,7 @@ describe('openai provider (against a local chat-completions server)', function (
     responders.push(answer(200, completion(JSON.stringify(goodDecision))));
     const built = createAiProvider({ provider: 'openai', baseUrl, apiKey, model: 'gpt-built', temperature: 0 }, settings, createLogger('openai-provider-test', { write: (line: string) => void logLines.push(line) }));
     expect(built.name).to.equal('openai');
-    expect((await built.decide(input, new AbortController().signal)).model).to.equal('gpt-built');
+    expect((decisionOf(await built.decide(input, new AbortController().signal))).model).to.equal('gpt-built');
   });
 });
 

@@ -1,3 +1,4 @@
+import { decisionOf } from '../../ai/provider.js';
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -113,7 +114,7 @@ describe('openai provider: structured outputs and the response_format fallbacks'
       settings,
       createLogger('openai-provider-test', { write: (line: string) => void logLines.push(line) }),
     );
-  const decide = (p: OpenAiProvider) => p.decide(input, new AbortController().signal);
+  const decide = (p: OpenAiProvider) => p.decide(input, new AbortController().signal).then(decisionOf);
 
   async function endpoint(behaviour: Behaviour): Promise<FakeEndpoint> {
     const started = await startEndpoint(behaviour);

@@ -65,6 +65,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
     handOffToQueue: async () => (called('handOffToQueue'), { assignedAgentId: '' }),
     postPrivateNote: async () => (called('postPrivateNote'), randomUUID()),
+    postApprovalRequest: async () => (called('postApprovalRequest'), randomUUID()),
     resolveInFreshchat: async () => (called('resolveInFreshchat'), fakes.resolveInFreshchat?.() ?? { resolved: true }),
     identifyContact: async () => ({ contactId: `ct_${'0'.repeat(24)}` }),
     readUnansweredCustomerMessages: async () => [],

@@ -1,3 +1,4 @@
+import { decisionOf } from '../../ai/provider.js';
 import { expect } from 'chai';
 import { AiDecisionSchema } from '../../workflow-safe/decision.js';
 import { FaqProvider, defaultMinScore, isCustomerDone, latestCustomerMessages, sentimentOf, summarizeSession } from '../../ai/faq-provider.js';
@@ -16,7 +17,7 @@ const sampleEntries = loadKnowledgeBase(settings.knowledgeBase!).entries;
 let clock = Date.UTC(2025, 0, 10, 10, 0, 0);
 const entry = (role: TranscriptEntry['role'], text: string): TranscriptEntry => ({ role, text, at: new Date((clock += 1000)).toISOString() });
 const turn = (transcript: TranscriptEntry[], language = 'en'): AiTurnInput => turnInput(index, transcript, language);
-const ask = (text: string) => faq.decide(turn([entry('customer', text)]), new AbortController().signal);
+const ask = (text: string) => faq.decide(turn([entry('customer', text)]), new AbortController().signal).then(decisionOf);
 
 describe('faq provider', () => {
   it('is what createAiProvider builds for provider faq', () => {
@@ -72,10 +73,10 @@ describe('faq provider', () => {
 
   it('resolves when the customer says they are done, with closing words in their language', async () => {
     const transcript = [entry('customer', 'How long does shipping take?'), entry('ai', 'Two to four days.'), entry('customer', "thanks, that's all")];
-    const { decision } = await faq.decide(turn(transcript), new AbortController().signal);
+    const { decision } = decisionOf(await faq.decide(turn(transcript), new AbortController().signal));
     expect(decision).to.include({ action: 'resolve', reason: 'Customer confirmed the issue is solved' });
     expect(decision.reply).to.match(/glad/i);
-    const german = await faq.decide(turn([...transcript.slice(0, 2), entry('customer', 'Danke, das war alles!')], 'de'), new AbortController().signal);
+    const german = decisionOf(await faq.decide(turn([...transcript.slice(0, 2), entry('customer', 'Danke, das war alles!')], 'de'), new AbortController().signal));
     expect(german.decision.action).to.equal('resolve');
     expect(german.decision.reply).to.contain('Gern geschehen');
   });
@@ -86,7 +87,7 @@ describe('faq provider', () => {
       entry('ai', 'Two to four days.'),
       entry('customer', 'thanks, and how do I return it?'),
     ];
-    const { decision, sources } = await faq.decide(turn(transcript), new AbortController().signal);
+    const { decision, sources } = decisionOf(await faq.decide(turn(transcript), new AbortController().signal));
     expect(decision.action).to.equal('reply');
     expect(sources).to.deep.equal(['faq:return-policy']);
   });
@@ -99,7 +100,7 @@ describe('faq provider', () => {
       entry('customer', 'and which payment methods do you accept'),
     ];
     expect(latestCustomerMessages(transcript)).to.deep.equal(['ok', 'and which payment methods do you accept']);
-    const { sources } = await faq.decide(turn(transcript), new AbortController().signal);
+    const { sources } = decisionOf(await faq.decide(turn(transcript), new AbortController().signal));
     expect(sources).to.deep.equal(['faq:payment-methods']);
   });
 
@@ -109,13 +110,13 @@ describe('faq provider', () => {
       entry('ai', 'Here is your tracking link.'),
       entry('customer', 'This is terrible, I am very angry and disappointed. Where is my parcel?'),
     ];
-    const { decision } = await faq.decide(turn(transcript), new AbortController().signal);
+    const { decision } = decisionOf(await faq.decide(turn(transcript), new AbortController().signal));
     expect(decision.sentiment).to.equal('very_negative');
     expect(decision.summary).to.contain('Where is my order?').and.contain('AI replied once');
   });
 
   it('escalates when there is no customer message', async () => {
-    const { decision } = await faq.decide(turn([]), new AbortController().signal);
+    const { decision } = decisionOf(await faq.decide(turn([]), new AbortController().signal));
     expect(decision.action).to.equal('escalate');
   });
 
@@ -125,7 +126,7 @@ describe('faq provider', () => {
     controller.abort(reason);
     let caught: unknown;
     try {
-      await faq.decide(turn([entry('customer', 'How long does shipping take?')]), controller.signal);
+      decisionOf(await faq.decide(turn([entry('customer', 'How long does shipping take?')]), controller.signal));
     } catch (err) {
       caught = err;
     }
