@@ -1,7 +1,8 @@
 /**
  * The sandbox's own API (no auth): plays the customer and the reps in Freshchat's UI,
  * shows what happened (state, webhook deliveries) and arms faults. Used by the page and by tests.
- * Also changes the help center the way its editors would (for tests of incremental sync).
+ * Also changes the help center the way its editors would (for tests of incremental sync), and
+ * shows and sets up the sample shop (its orders, refunds and the requests its API answered).
  */
 import express, { type Router } from 'express';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { faultSpecSchema, type FaultRegistry } from './faults.js';
 import { articleJson } from './freshdesk-api.js';
 import { MAX_GENERATED_PER_CALL, type HelpCenterStore } from './help-center-store.js';
 import { agentJson, conversationJson, messageJson, userJson, type Actor } from './representations.js';
+import type { ShopStore } from './shop-store.js';
 import type { SandboxStore } from './store.js';
 import type { Conversation, MessagePart } from './types.js';
 import type { WebhookSender } from './webhook-sender.js';
@@ -22,6 +24,7 @@ export interface ControlApiContext {
   webhooks: WebhookSender;
   faults: FaultRegistry;
   helpCenter: HelpCenterStore;
+  shop: ShopStore;
   publicKeyOneLine: string;
   baseUrl: () => string;
   logger: Logger;
@@ -70,11 +73,21 @@ const articleEditSchema = z
 
 const generateArticlesSchema = z.object({ count: z.number().int().min(1).max(MAX_GENERATED_PER_CALL) });
 
+/** Any fields besides the number: a test may make an order whose answer is huge, or oddly shaped. */
+const shopOrderSchema = z.looseObject({
+  orderNumber: z.string().regex(/^[A-Za-z0-9-]{1,32}$/, { error: 'must be 1 to 32 letters, digits or -' }),
+});
+
+/** Above the 1 MB of the other routes: tests of the product's response-size limit post big orders. */
+const SHOP_ORDER_BODY_LIMIT = '20mb';
+
 const textPart = (content: string): MessagePart => ({ text: { content } });
 
 export function createControlApi(context: ControlApiContext): Router {
   const { store, actions, webhooks, faults } = context;
   const router = express.Router();
+  // Parsed here first, so the general 1 MB parser below leaves the body alone.
+  router.use('/shop/orders', express.json({ limit: SHOP_ORDER_BODY_LIMIT }));
   router.use(express.json({ limit: '1mb' }));
 
   const conversationOr404 = (id: string): Conversation => {
@@ -268,6 +281,24 @@ export function createControlApi(context: ControlApiContext): Router {
   router.post('/help-center/reset', (_req, res) => {
     helpCenter.reset();
     res.json({ articles: helpCenter.listArticles().length });
+  });
+
+  const { shop } = context;
+
+  router.get('/shop', (_req, res) => {
+    res.json({ orders: shop.listOrders(), requests: shop.requests, refunds: shop.refunds });
+  });
+
+  // Adds the order, or replaces the one with the same number (201 when new, 200 when replaced).
+  router.post('/shop/orders', (req, res) => {
+    const order = parseOr400(shopOrderSchema, req.body, 'shop order');
+    const created = shop.putOrder(order);
+    res.status(created ? 201 : 200).json(shop.findOrder(order.orderNumber));
+  });
+
+  router.post('/shop/reset', (_req, res) => {
+    shop.reset();
+    res.json({ orders: shop.listOrders().length });
   });
 
   router.get('/public-key', (_req, res) => {

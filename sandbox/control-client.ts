@@ -3,6 +3,9 @@
  * a rep do in Freshchat, as the sandbox page does it. Every action sends the signed webhooks
  * Freshchat would. Used by `npm run simulate`.
  */
+import type { ShopOrder, ShopRefund, ShopRequest } from './shop-store.js';
+
+export type { ShopOrder, ShopRefund, ShopRequest };
 
 export interface SandboxMessageView {
   id: string;
@@ -33,6 +36,13 @@ export interface ApiRecordView {
   conversationReads: string[];
   messageReads: string[];
   postArrivals: Record<string, string>;
+}
+
+/** The sample shop's state (sandbox/shop-store.ts): orders as its API answers them, what its API was asked, the refunds made. */
+export interface ShopStateView {
+  orders: ShopOrder[];
+  requests: ShopRequest[];
+  refunds: ShopRefund[];
 }
 
 export class SandboxControlError extends Error {
@@ -87,7 +97,7 @@ export class SandboxControl {
     return this.call('GET', `/sandbox/conversations/${conversationId}/api-record`);
   }
 
-  /** Arms a fault of the /v2 API (sandbox/faults.ts). */
+  /** Arms a fault of the /v2 API, the Freshdesk routes or the shop API (sandbox/faults.ts), by the path's regular expression. */
   async addFault(spec: { method?: string; path: string; status?: number; retryAfterSeconds?: number; delayMs?: number; times?: number; afterEffect?: boolean }): Promise<void> {
     await this.call('POST', '/sandbox/faults', spec);
   }
@@ -103,6 +113,21 @@ export class SandboxControl {
 
   conversation(conversationId: string): Promise<SandboxConversationView> {
     return this.call('GET', `/sandbox/conversations/${conversationId}`);
+  }
+
+  /** The sample shop: its orders, every request its API answered (with the status sent) and the refunds made. */
+  shop(): Promise<ShopStateView> {
+    return this.call('GET', '/sandbox/shop');
+  }
+
+  /** Adds an order to the sample shop, or replaces the one with its number; answers the order as stored. */
+  addShopOrder(order: ShopOrder): Promise<ShopOrder> {
+    return this.call('POST', '/sandbox/shop/orders', order);
+  }
+
+  /** The sample orders again; requests, refunds and idempotency keys forgotten. */
+  async resetShop(): Promise<void> {
+    await this.call('POST', '/sandbox/shop/reset');
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

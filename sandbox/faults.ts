@@ -5,9 +5,10 @@ import { z } from 'zod';
 import { freshchatErrorBody, invalidValue } from './errors.js';
 
 /**
- * Injected misbehaviour of the /v2 API (and of the Freshdesk routes and help-center website), for tests and demos: errors (429 with Retry-After,
- * 5xx), slow answers, and the nastiest one, a request that takes effect but whose answer
- * comes late or as an error (a worker that dies mid-post and retries).
+ * Injected misbehaviour of the /v2 API (and of the Freshdesk routes, the help-center website and
+ * the sample shop's API), for tests and demos: errors (429 with Retry-After, 5xx), slow answers,
+ * and the nastiest one, a request that takes effect but whose answer comes late or as an error
+ * (a worker that dies mid-post and retries).
  */
 export const faultSpecSchema = z
   .object({

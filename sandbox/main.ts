@@ -5,7 +5,8 @@
  * SANDBOX_WEBHOOK_URL (where webhooks go; none = deliveries are recorded as 'skipped'),
  * SANDBOX_API_TOKEN (default 'sandbox-token'), SANDBOX_AI_AGENT_EMAIL (default
  * FRESHCHAT_AI_AGENT_EMAIL or ai@sandbox.test), SANDBOX_AGENTS_COUNT (filler agents, default 60),
- * SANDBOX_FRESHDESK_API_KEY (the help center's Freshdesk API key, default 'sandbox-freshdesk-key').
+ * SANDBOX_FRESHDESK_API_KEY (the help center's Freshdesk API key, default 'sandbox-freshdesk-key'),
+ * SANDBOX_SHOP_API_TOKEN (the sample shop API's Bearer token, default 'sandbox-shop-token').
  */
 import { z } from 'zod';
 import { startSandbox } from './server.js';
@@ -19,6 +20,7 @@ const environmentSchema = z.object({
   FRESHCHAT_AI_AGENT_EMAIL: z.string().min(1).optional(),
   SANDBOX_AGENTS_COUNT: z.coerce.number().int().min(0).default(60),
   SANDBOX_FRESHDESK_API_KEY: z.string().min(1).optional(),
+  SANDBOX_SHOP_API_TOKEN: z.string().min(1).optional(),
 });
 
 async function main(): Promise<void> {
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     aiAgentEmail: env.SANDBOX_AI_AGENT_EMAIL ?? env.FRESHCHAT_AI_AGENT_EMAIL ?? 'ai@sandbox.test',
     agentsCount: env.SANDBOX_AGENTS_COUNT,
     freshdeskApiKey: env.SANDBOX_FRESHDESK_API_KEY,
+    shopApiToken: env.SANDBOX_SHOP_API_TOKEN,
   });
 
   console.log(
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       `  public key:    ${sandbox.publicKeyOneLine}   (FRESHCHAT_WEBHOOK_PUBLIC_KEY)`,
       `  help center:   ${sandbox.freshdeskApiUrl}   (Freshdesk API, Basic auth: key ${sandbox.freshdeskApiKey}, password X)`,
       `  help website:  ${sandbox.baseUrl}/support/solutions   (sitemap ${sandbox.baseUrl}/sitemap.xml)`,
+      `  shop API:      ${sandbox.shopApiUrl}   (Bearer ${sandbox.shopApiToken}; orders 1234 to 1237)`,
     ].join('\n'),
   );
 

@@ -2,7 +2,8 @@
  * A local stand-in for one Freshchat account: the REST API v2 under /v2, signed webhooks to
  * a configurable URL, a control API under /sandbox and a page at / to play customer and rep.
  * Also the account's Freshdesk help center: its solutions API under /api/v2 and its public
- * website (/support/..., /sitemap.xml, /robots.txt).
+ * website (/support/..., /sitemap.xml, /robots.txt); and the sample shop's own API under
+ * /shop/api, which the product's tools call.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -17,6 +18,8 @@ import { createHelpCenterSite } from './help-center-site.js';
 import { HelpCenterStore } from './help-center-store.js';
 import { renderSandboxPage } from './page.js';
 import { createRestApi } from './rest-api.js';
+import { createShopApi, DEFAULT_SHOP_API_TOKEN } from './shop-api.js';
+import { ShopStore } from './shop-store.js';
 import { generateSigningKeys } from './signing.js';
 import { SandboxStore } from './store.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -38,6 +41,8 @@ export interface SandboxOptions {
   agentsCount?: number;
   /** The Freshdesk API key /api/v2 requires as the Basic user name (password `X`); default 'sandbox-freshdesk-key'. */
   freshdeskApiKey?: string;
+  /** The Bearer token the sample shop's API (/shop/api) requires; default 'sandbox-shop-token'. */
+  shopApiToken?: string;
   /** The help center's files (folders.yaml, articles/*.md); default sandbox/help-center in the source tree. */
   helpCenterDir?: string;
   /** Where its log lines go (default: stdout, as JSON lines). */
@@ -53,6 +58,10 @@ export interface Sandbox {
   freshdeskApiUrl: string;
   /** The key /api/v2 accepts. */
   freshdeskApiKey: string;
+  /** baseUrl + '/shop/api': the sample shop's API, for the product's tools. */
+  shopApiUrl: string;
+  /** The Bearer token /shop/api accepts. */
+  shopApiToken: string;
   /** Standard SPKI PEM. */
   publicKeyPem: string;
   /** As Freshchat shows it: '-----BEGIN RSA PUBLIC KEY----- <base64 SPKI DER> -----END RSA PUBLIC KEY-----'. */
@@ -83,16 +92,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const faults = new FaultRegistry();
   const helpCenter = new HelpCenterStore(loadHelpCenter(options.helpCenterDir));
   const freshdeskApiKey = options.freshdeskApiKey ?? DEFAULT_FRESHDESK_API_KEY;
+  const shop = new ShopStore();
+  const shopApiToken = options.shopApiToken ?? DEFAULT_SHOP_API_TOKEN;
 
   let baseUrl = '';
   const app = express();
   app.disable('x-powered-by');
   app.use('/v2', createRestApi({ store, actions, faults, apiToken: options.apiToken, baseUrl: () => baseUrl, logger }));
   app.use('/api/v2', createFreshdeskApi({ helpCenter, faults, apiKey: freshdeskApiKey, baseUrl: () => baseUrl, logger }));
+  app.use('/shop/api', createShopApi({ shop, faults, apiToken: shopApiToken, logger }));
   app.use(
     '/sandbox',
     createControlApi({
-      store, actions, webhooks, faults, helpCenter, publicKeyOneLine: keys.publicKeyOneLine, baseUrl: () => baseUrl, logger,
+      store, actions, webhooks, faults, helpCenter, shop, publicKeyOneLine: keys.publicKeyOneLine, baseUrl: () => baseUrl, logger,
     }),
   );
   app.use(createHelpCenterSite({ helpCenter, faults, baseUrl: () => baseUrl }));
@@ -113,6 +125,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     apiUrl: `${baseUrl}/v2`,
     freshdeskApiUrl: `${baseUrl}/api/v2`,
     freshdeskApiKey,
+    shopApiUrl: `${baseUrl}/shop/api`,
+    shopApiToken,
     publicKeyPem: keys.publicKeyPem,
     publicKeyOneLine: keys.publicKeyOneLine,
     aiAgentId: store.aiAgent.id,
