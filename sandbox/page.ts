@@ -62,6 +62,8 @@ const PAGE_HTML = /* html */ `<!doctype html>
   .delivery.failed { color: #b42318; font-weight: 600; }
   .delivery.pending, .delivery.skipped { color: #6b7890; }
   .conversation:focus-visible { outline: 2px solid #2c7be5; }
+  .approval { padding: 6px 8px; border-radius: 4px; background: #fff8d6; border: 1px dashed #d4a800; }
+  .approval[hidden] { display: none; }
 </style>
 </head>
 <body>
@@ -97,6 +99,11 @@ const PAGE_HTML = /* html */ `<!doctype html>
     <h2>Agent view</h2>
     <div id="facts" class="facts muted"></div>
     <div id="agent-messages" class="messages"></div>
+    <div id="approval" class="row approval" hidden>
+      <span style="flex:1">The AI agent waits for a rep to approve an action (its private note says which).</span>
+      <button id="approve-action" title="Adds the private note /approve as the rep chosen below">Approve action</button>
+      <button id="decline-action" class="secondary" title="Asks for a reason, then adds the private note /decline with it">Decline action…</button>
+    </div>
     <div class="row">
       <label>Acting as <select id="rep-select"></select></label>
       <label title="Only reps see a private note"><input id="private-note" type="checkbox" autocomplete="off"> private note</label>
@@ -215,6 +222,24 @@ const PAGE_HTML = /* html */ `<!doctype html>
     }
     if (last < text.length) nodes.push(text.slice(last));
     return nodes;
+  }
+  function textOf(message) {
+    return message.message_parts.map(function (part) { return part.text ? part.text.content : ''; }).join('\\n');
+  }
+  /**
+   * An action waits for a rep while the AI agent's latest private note is its approval request
+   * and no rep has answered it since with a private note starting /approve or /decline (the
+   * commands the product reads).
+   */
+  function actionAwaitingApproval(messages) {
+    var waiting = false;
+    messages.forEach(function (m) {
+      if (m.message_type !== 'private' || m.actor_type !== 'agent') return;
+      var text = textOf(m);
+      if (m.actor_id === state.ai_agent_id) waiting = /^\\s*Action waiting for approval/.test(text);
+      else if (/^\\s*[/](approve|decline)\\b/i.test(text)) waiting = false;
+    });
+    return waiting;
   }
   function userLabel(user) {
     if (!user) return 'unknown user';
@@ -377,6 +402,8 @@ const PAGE_HTML = /* html */ `<!doctype html>
     $('assign-queue').disabled = none || !c.assigned_agent_id;
     $('resolve').disabled = none || c.status === 'resolved';
     $('reopen').disabled = none || c.status !== 'resolved';
+    $('approve-action').disabled = none;
+    $('decline-action').disabled = none;
   }
 
   function render(detail, deliveries) {
@@ -386,6 +413,7 @@ const PAGE_HTML = /* html */ `<!doctype html>
     renderSelects();
     renderFacts(shown);
     renderMessages('agent-messages', detail ? detail.messages : [], false);
+    $('approval').hidden = !(detail && actionAwaitingApproval(detail.messages));
     renderMessages('customer-messages', detail ? detail.messages : [], true);
     renderDeliveries(deliveries);
     renderCustomerHint(shown);
@@ -557,6 +585,22 @@ const PAGE_HTML = /* html */ `<!doctype html>
   });
   $('reopen').addEventListener('click', function () {
     repAction('reopen', { by: 'agent', agent_id: $('rep-select').value }, changed('Reopened by ' + repName(), 'conversation_reopen'));
+  });
+
+  /** A rep's verdict on the waiting action: a private note, added as "Add private note" adds one. */
+  function decideAction(text, done) {
+    if (busy) return;
+    var body = { agent_id: $('rep-select').value, text: text, message_type: 'private' };
+    var outcome = done + ' by ' + repName() + ': private note "' + text + '" added, message_create webhook queued (deliveries below).';
+    repAction('agent-messages', body, function () { return outcome; });
+  }
+  $('approve-action').addEventListener('click', function () { decideAction('/approve', 'Action approved'); });
+  $('decline-action').addEventListener('click', function () {
+    if (busy) return;
+    var reason = prompt('Why do you decline the action? The AI agent hands the conversation to the team.');
+    if (reason === null) return; // cancelled: nothing is sent
+    reason = reason.trim().replace(/\\s+/g, ' ');
+    decideAction(reason ? '/decline ' + reason : '/decline', 'Action declined');
   });
 
   showNoteMode();
