@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 
 /**
  * The one taxonomy of failures that cross from activities into the workflow. Activities turn
- * a domain error (FreshchatApiError, AiProviderError, or any other error of an AI turn) into an
+ * a domain error (FreshchatApiError, AiProviderError, ToolCallError, or any other error of an AI turn) into an
  * ApplicationFailure with `toApplicationFailure`; the workflow reads it back with
  * `readActivityFailure`. Both sides import this file, so a type or a detail is named once.
  */
@@ -15,6 +15,8 @@ export const failureTypes = {
   aiProvider: 'AiProviderError',
   /** Anything else that went wrong in an AI turn. */
   ai: 'AiFailure',
+  /** A call to one of the company's own APIs (a tool) failed; the code says how and whether a retry helps. */
+  tool: 'ToolError',
 } as const;
 export type FailureType = (typeof failureTypes)[keyof typeof failureTypes];
 
