@@ -16,7 +16,7 @@ interface Import {
   typeOnly: boolean;
 }
 
-const sourceFolders = ['activities', 'ai', 'api', 'benchmarks', 'codec', 'config', 'evaluation', 'freshchat', 'knowledge', 'lib', 'sandbox', 'scripts', 'settings', 'simulation', 'soak', 'store', 'worker', 'workflow-safe', 'workflows'];
+const sourceFolders = ['activities', 'ai', 'api', 'benchmarks', 'codec', 'config', 'evaluation', 'freshchat', 'knowledge', 'lib', 'sandbox', 'scripts', 'settings', 'simulation', 'soak', 'store', 'tools', 'worker', 'workflow-safe', 'workflows'];
 
 function sourceFiles(folder: string): string[] {
   const dir = join(repoRoot, folder);
