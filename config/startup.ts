@@ -5,6 +5,7 @@ import { createAiProvider, type AiProviderConfig } from '../ai/create-provider.j
 import { parseWebhookPublicKey, WebhookKeyError } from '../freshchat/webhook-signature.js';
 import { defaultSettingsPath, loadAssistantSettings, SettingsError, type AssistantSettings } from '../settings/assistant-settings.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
+import { envReferencesOf } from '../settings/tool-schema.js';
 import { knowledgeSourceEnvProblems } from '../knowledge/sources/index.js';
 import type { EmbeddingsConfig } from '../knowledge/embeddings.js';
 import { CONTACT_ID_SECRET_HINT, CONTACT_ID_SECRET_SETTING, DEVELOPMENT_CONTACT_ID_SECRET } from './contact-id-secret.js';
@@ -56,6 +57,7 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
   const settingsPath = raw.ASSISTANT_SETTINGS?.trim() || defaultSettingsPath;
   const settings = collect(problems, () => loadAssistantSettings(settingsPath));
   const encryptionKeys = collect(problems, () => encryptionKeysFrom(raw));
+  if (settings) problems.push(...toolEnvProblems(settings, raw));
   if (problems.length > 0 || !env || !settings || encryptionKeys === undefined) throw new ConfigError(problems);
   const aiProvider: AiProviderConfig =
     env.AI_PROVIDER === 'openai'
@@ -76,6 +78,19 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
     ? { model: env.EMBEDDINGS_MODEL, baseUrl: (env.EMBEDDINGS_BASE_URL ?? env.OPENAI_BASE_URL)!, apiKey: (env.EMBEDDINGS_API_KEY ?? env.OPENAI_API_KEY)! }
     : undefined;
   return { env, settings, settingsPath, encryptionKeys, aiProvider, contactIdSecret, warnings, embeddings };
+}
+
+/**
+ * Every environment variable a tool's URL or headers name must be set: a tool without its
+ * token would fail every call the AI makes, so the worker refuses to start instead. Names
+ * only, never a value.
+ */
+export function toolEnvProblems(settings: Pick<AssistantSettings, 'tools'>, raw: Env): string[] {
+  return settings.tools.flatMap((tool, index) =>
+    envReferencesOf(tool)
+      .filter((name) => !raw[name]?.trim())
+      .map((name) => `tools[${index}] (${tool.name}): ${name} is not set (its request names \${${name}})`),
+  );
 }
 
 export function loadApiStartup(raw: Env = process.env): ApiStartup {

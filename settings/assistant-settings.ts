@@ -4,6 +4,7 @@ import { KnowledgeBaseError, loadKnowledgeBase } from '../ai/knowledge-base.js';
 import { statSync } from 'node:fs';
 import { AssistantSettingsSchema, knowledgeSourcesOf, type AssistantSettings } from './schema.js';
 import { readYamlFile } from './yaml-file.js';
+import { toolSchemaProblems } from '../tools/tool-request.js';
 
 /**
  * Loads the assistant settings file named by ASSISTANT_SETTINGS. The schema and types live in
@@ -37,8 +38,8 @@ export class SettingsError extends Error {
 }
 
 /**
- * Reads the YAML settings file and validates it, together with the knowledge base it names,
- * so that a bad file fails at start-up with every problem listed, e.g.
+ * Reads the YAML settings file and validates it, together with the knowledge base it names
+ * and the tools' input JSON Schemas, so that a bad file fails at start-up with every problem listed, e.g.
  * "ASSISTANT_SETTINGS (/x/settings.yaml): officeHours.timeZone: unknown IANA time zone
  * 'Mars/Base'; handoff.minConfidence: must be <= 1".
  * Relative knowledge paths (`knowledgeBase`, yaml and files sources) are resolved against
@@ -64,9 +65,13 @@ export function loadAssistantSettings(path: string, overrides?: Record<string, u
       sources: value.knowledge.sources.map((source) => (source.type === 'yaml' || source.type === 'files' ? { ...source, path: resolve(folder, source.path) } : source)),
     },
   };
-  const problems = knowledgeSourcesOf(settings).flatMap((source) =>
-    source.type === 'yaml' ? knowledgeBaseProblems(settings, source.path) : source.type === 'files' ? folderProblems(source.name, source.path) : [],
-  );
+  const problems = [
+    ...knowledgeSourcesOf(settings).flatMap((source) =>
+      source.type === 'yaml' ? knowledgeBaseProblems(settings, source.path) : source.type === 'files' ? folderProblems(source.name, source.path) : [],
+    ),
+    // zod checks that `input` is an object schema; whether Ajv can compile it is checked here, once, at start-up.
+    ...toolSchemaProblems(settings.tools),
+  ];
   if (problems.length > 0) return fail(problems);
   return settings;
 }
