@@ -11,6 +11,8 @@ export const generatedSettingNames = [
   'FRESHCHAT_WEBHOOK_PUBLIC_KEY',
   'FRESHDESK_API_URL',
   'FRESHDESK_API_KEY',
+  'SHOP_API_URL',
+  'SHOP_API_TOKEN',
   'PAYLOAD_ENCRYPTION_KEYS',
   'CONTACT_ID_SECRET',
 ] as const;

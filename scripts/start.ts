@@ -44,12 +44,16 @@ async function start(): Promise<void> {
       apiToken: env.FRESHCHAT_API_TOKEN,
       aiAgentEmail: env.FRESHCHAT_AI_AGENT_EMAIL,
       webhookUrl: `http://127.0.0.1:${port}/webhooks/freshchat`,
+      ...(env.SHOP_API_TOKEN && { shopApiToken: env.SHOP_API_TOKEN }),
     });
     env.FRESHCHAT_API_URL = sandbox.apiUrl;
     env.FRESHCHAT_WEBHOOK_PUBLIC_KEY = sandbox.publicKeyOneLine;
     // The sandbox's help center is the sample settings' freshdesk knowledge source.
     env.FRESHDESK_API_URL ??= sandbox.baseUrl;
     env.FRESHDESK_API_KEY ??= sandbox.freshdeskApiKey;
+    // ...and its sample shop is the sample settings' tools' API (order status, refund).
+    env.SHOP_API_URL ??= sandbox.shopApiUrl;
+    env.SHOP_API_TOKEN ??= sandbox.shopApiToken;
     stops.push(sandbox.close);
     lines.push(`Freshchat sandbox: ${sandbox.baseUrl}   (chat as a customer and watch the agent side there; API ${sandbox.apiUrl})`);
   }

@@ -11,6 +11,8 @@ import { KnowledgeLibrary } from '../knowledge/knowledge-library.js';
 import { EmbeddingsClient, type EmbeddingsConfig } from '../knowledge/embeddings.js';
 import type { KnowledgeSourceEnv } from '../knowledge/sources/index.js';
 import { createWorkerProbeActivities } from '../activities/worker-probe-activities.js';
+import { createToolActivities } from '../activities/tool-activities.js';
+import { createArgumentValidators } from '../tools/tool-request.js';
 import type { AiProvider } from '../ai/provider.js';
 import { createSessionDescriber } from '../ai/session-describer.js';
 import { FreshchatClient } from '../freshchat/client.js';
@@ -44,6 +46,8 @@ export interface ConversationWorkerOptions {
   logger: Logger;
   /** Tests bundle the workflows once per run and share the bundle. */
   workflowBundle?: WorkflowBundleOption;
+  /** Where the tools' `${NAME}` values come from (default: the process environment), read at each call. */
+  toolEnv?: Record<string, string | undefined>;
   /** The sticky cache's size (workflows kept in memory); absent, the SDK's default, sized from the heap limit. A benchmark's knob. */
   maxCachedWorkflows?: number;
 }
@@ -76,8 +80,12 @@ export async function createConversationWorker(options: ConversationWorkerOption
     describeSession: createSessionDescriber(retrieve),
     logger: options.logger,
   });
+  // Tools are the start-up settings': each one is an activity registered now (tool:<name>).
+  const tools = options.settings.tools;
   const assistantActivities = createAssistantActivities({
     provider: options.provider,
+    tools,
+    argumentProblem: createArgumentValidators(tools),
     client,
     settings,
     routingMode: options.routingMode,
@@ -101,6 +109,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
       ...createSessionStoreActivities({ store: options.store, logger: options.logger }),
       ...createKnowledgeActivities({ store: options.store, settings, env: options.knowledgeEnv ?? {}, library, logger: options.logger }),
       ...createWorkerProbeActivities(),
+      ...createToolActivities({ tools, maxResponseBytes: options.settings.actions.maxResponseBytes, env: options.toolEnv ?? process.env, logger: options.logger }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -174,6 +174,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         // The sandbox's help center, for settings that name a freshdesk knowledge source.
         knowledgeEnv: { FRESHDESK_API_URL: sandbox.baseUrl, FRESHDESK_API_KEY: sandbox.freshdeskApiKey },
         embeddings: options.embeddings,
+        toolEnv: shopEnv(sandbox),
         logger: createLogger('worker', capturedLogs),
         workflowBundle: server.bundle,
       });
@@ -204,6 +205,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
  * variables only (SPEC §7), the same Temporal, task queue, sandbox, keys, store and settings
  * as the system's in-process worker.
  */
+/** What settings with tools name: the sandbox's sample shop (as `npm start` sets it). */
+export function shopEnv(sandbox: Sandbox): Record<string, string> {
+  return { SHOP_API_URL: sandbox.shopApiUrl, SHOP_API_TOKEN: sandbox.shopApiToken };
+}
+
 export function workerProcessEnv(system: TestSystem): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -217,6 +223,7 @@ export function workerProcessEnv(system: TestSystem): Record<string, string> {
     FRESHCHAT_AI_AGENT_EMAIL: aiAgentEmail,
     FRESHDESK_API_URL: system.sandbox.baseUrl,
     FRESHDESK_API_KEY: system.sandbox.freshdeskApiKey,
+    ...shopEnv(system.sandbox),
     ASSISTANT_SETTINGS: system.settingsPath,
     PAYLOAD_ENCRYPTION_KEYS: testEncryptionKeySetting,
     // The same contact ids as the in-process workers of the system.
