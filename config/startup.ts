@@ -55,15 +55,25 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
   const problems: string[] = [];
   const env = collect(problems, () => loadWorkerEnv(raw));
   const settingsPath = raw.ASSISTANT_SETTINGS?.trim() || defaultSettingsPath;
-  const settings = collect(problems, () => loadAssistantSettings(settingsPath));
+  const loaded = collect(problems, () => loadAssistantSettings(settingsPath));
   const encryptionKeys = collect(problems, () => encryptionKeysFrom(raw));
-  if (settings) problems.push(...toolEnvProblems(settings, raw));
-  if (problems.length > 0 || !env || !settings || encryptionKeys === undefined) throw new ConfigError(problems);
+  const warnings: StartupWarning[] = [];
+  const toolProblems = loaded ? toolEnvProblems(loaded, raw) : [];
+  // The sample settings' tools call the sandbox's shop (`npm start` sets its variables): without
+  // them those tools are left out, loudly, so the sample runs against any account. An operator's
+  // own settings file names variables it needs: those must be set.
+  const sampleWithoutShop = toolProblems.length > 0 && settingsPath === defaultSettingsPath;
+  if (sampleWithoutShop) {
+    warnings.push({ setting: 'SHOP_API_URL', message: `the sample settings' tools are left out: ${toolProblems.join('; ')} (npm start sets them to the sandbox's shop)` });
+  } else {
+    problems.push(...toolProblems);
+  }
+  if (problems.length > 0 || !env || !loaded || encryptionKeys === undefined) throw new ConfigError(problems);
+  const settings = sampleWithoutShop ? { ...loaded, tools: loaded.tools.filter((tool) => toolEnvProblems({ tools: [tool] }, raw).length === 0) } : loaded;
   const aiProvider: AiProviderConfig =
     env.AI_PROVIDER === 'openai'
       ? { provider: 'openai', baseUrl: env.OPENAI_BASE_URL!, apiKey: env.OPENAI_API_KEY!, model: env.OPENAI_MODEL!, temperature: env.OPENAI_TEMPERATURE }
       : { provider: 'faq' };
-  const warnings: StartupWarning[] = [];
   // Production without the secret was refused by loadWorkerEnv; elsewhere the public fallback is used, loudly.
   const contactIdSecret = env.CONTACT_ID_SECRET ?? DEVELOPMENT_CONTACT_ID_SECRET;
   if (!env.CONTACT_ID_SECRET) {

@@ -59,6 +59,8 @@ describe('development secrets of `npm start`', () => {
       FRESHCHAT_AI_AGENT_EMAIL: 'ai@acme.com',
       FRESHDESK_API_URL: 'https://acme.freshdesk.com',
       FRESHDESK_API_KEY: 'freshdesk-key',
+      SHOP_API_URL: 'https://shop.acme.com/api',
+      SHOP_API_TOKEN: 'shop-token',
     };
 
     it('generates the encryption key and the contact id secret beside it, says so, and the worker accepts them', async () => {

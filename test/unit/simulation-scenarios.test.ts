@@ -79,7 +79,7 @@ describe('simulation scenarios (npm run simulate)', () => {
       ).to.deep.equal([
         'step 1 (customer): must not be empty',
         'step 2 (expect): action: must be one of reply, escalate, resolve',
-        'step 3 (expect): rule: must be one of: handoff_phrase, topic_policy, sentiment, confidence_floor, reply_limit, office_hours, ai_failure, lost_ownership_race, ops_signal, ai_decision, customer_inactive, freshchat_failure, customer_wrote_again',
+        'step 3 (expect): rule: must be one of: handoff_phrase, topic_policy, sentiment, confidence_floor, reply_limit, office_hours, ai_failure, lost_ownership_race, ops_signal, ai_decision, customer_inactive, freshchat_failure, customer_wrote_again, action_declined, action_timed_out',
         'step 4 (expect): expect has silent and state: give exactly one of action, silent, note, state',
         'step 5 (expect): note.mentions: must have at least 1 items',
         'step 6 (rep): sings: unknown; rep must be one of says, assigns, unassigns, resolves',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -35,7 +35,34 @@ describe('start-up settings', () => {
     // The example settings sync a freshdesk knowledge source.
     FRESHDESK_API_URL: 'https://acme.freshdesk.com',
     FRESHDESK_API_KEY: 'freshdesk-key',
+    // ...and its tools call the shop's API.
+    SHOP_API_URL: 'https://shop.acme.com/api',
+    SHOP_API_TOKEN: 'shop-token',
   };
+
+  it('leaves the example settings\' tools out, with one warning naming their variables, when the shop is not set', () => {
+    const { SHOP_API_URL: _url, SHOP_API_TOKEN: _token, ...withoutShop } = goodWorkerEnv;
+    const startup = loadWorkerStartup(withoutShop);
+    expect(startup.settings.tools).to.deep.equal([]);
+    expect(startup.warnings).to.have.length(1);
+    expect(startup.warnings[0]!.message).to.include('SHOP_API_URL').and.include('SHOP_API_TOKEN').and.include('refund_order').and.include('order_status');
+    expect(loadWorkerStartup(goodWorkerEnv).settings.tools.map((t) => t.name)).to.deep.equal(['refund_order', 'order_status']);
+  });
+
+  it("refuses an operator's own settings file whose tools name unset variables, naming each", () => {
+    // A copy of the example beside it (its knowledge paths are relative to its folder).
+    const path = join(repoRoot, `.own-settings-${process.pid}.yaml`);
+    copyFileSync(join(repoRoot, 'settings.example.yaml'), path);
+    const { SHOP_API_TOKEN: _token, ...withoutToken } = goodWorkerEnv;
+    let error: Error;
+    try {
+      error = errorOf(() => loadWorkerStartup({ ...withoutToken, ASSISTANT_SETTINGS: path }));
+    } finally {
+      rmSync(path, { force: true });
+    }
+    expect(error.message).to.include('tools[0] (refund_order): SHOP_API_TOKEN is not set').and.include('tools[1] (order_status): SHOP_API_TOKEN is not set');
+    expect(error.message).to.not.include('SHOP_API_URL');
+  });
 
   it('accepts a complete production environment with the example settings file', () => {
     const startup = loadWorkerStartup(goodWorkerEnv);
