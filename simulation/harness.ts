@@ -147,6 +147,8 @@ export async function startSimulationHarness(options: HarnessOptions): Promise<S
         store,
         knowledgeEnv,
         embeddings: startup.embeddings,
+        // The tools call the configured shop (SHOP_API_URL), or the scenario's sandbox's sample shop.
+        toolEnv: options.env.SHOP_API_URL ? options.env : { ...options.env, SHOP_API_URL: sandbox.shopApiUrl, SHOP_API_TOKEN: sandbox.shopApiToken },
         logger,
         workflowBundle: bundle,
       });
