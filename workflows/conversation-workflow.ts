@@ -23,7 +23,7 @@ import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
 import { productMetrics } from './product-metrics.js';
-import { toolActivityName, type ToolActivity, type ToolPolicy } from '../workflow-safe/tool-calls.js';
+import { maxDeclineReasonLength, toolActivityName, type ToolActivity, type ToolPolicy } from '../workflow-safe/tool-calls.js';
 import {
   approveActionUpdate,
   declineActionUpdate,
@@ -105,7 +105,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // The validator refuses an update when no action waits: nothing changes, nothing enters history.
   const actionWaiting = { validator: (_request?: unknown) => conversation.assertActionWaiting() };
   setHandler(approveActionUpdate, (request) => conversation.decideAction({ verdict: 'approve', by: opsName(request) })!, actionWaiting);
-  setHandler(declineActionUpdate, (request) => conversation.decideAction({ verdict: 'decline', by: opsName(request), reason: reasonOf(request, 'Declined by ops') })!, actionWaiting);
+  setHandler(declineActionUpdate, (request) => conversation.decideAction({ verdict: 'decline', by: opsName(request), reason: reasonOf(request, 'Declined by ops').slice(0, maxDeclineReasonLength) })!, actionWaiting);
   setHandler(stateQuery, () => conversation.view);
   setHandler(decisionsQuery, () => conversation.decisions);
 
@@ -154,7 +154,7 @@ async function loadSessionPolicy(freshchatCalls: FreshchatCalls): Promise<Sessio
 
 /** Ops signals may carry a reason; the CLI may send none, or not a string. */
 function reasonOf(request: { reason?: unknown } | undefined, fallback: string): string {
-  return typeof request?.reason === 'string' && request.reason ? request.reason.slice(0, 300) : fallback;
+  return typeof request?.reason === 'string' && request.reason ? request.reason : fallback;
 }
 
 /** Who decided through an ops update: `ops`, or `ops:<by>` when the operator said who. */

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -133,7 +134,7 @@ describe('actions: the AI calls the shop through its tools (a local OpenAI-compa
     expect((await workflowState(system, conversationId)).pendingAction).to.equal(undefined);
   });
 
-  it('refunds once ops approve with the approveAction update; the update is refused while nothing waits', async () => {
+  it('refunds once ops approve with the approveAction update (the temporal CLI line of the README); the update is refused while nothing waits', async () => {
     const conversationId = await startConversation(system.sandbox, 'Hello there');
     await eventually(async () => (await aiReplies(system.sandbox, conversationId)).length === 1, 'the first reply');
     const handle = workflowHandle(system, conversationId);
@@ -142,7 +143,12 @@ describe('actions: the AI calls the shop through its tools (a local OpenAI-compa
 
     await sandboxCall(system.sandbox, 'POST', `/sandbox/conversations/${conversationId}/customer-messages`, { text: 'Actually, refund order 1237 please' });
     await approvalRequested(system, conversationId);
-    expect(await handle.executeUpdate(approveActionUpdate, { args: [{ by: 'dana' }] })).to.deep.equal({ tool: 'refund_order', verdict: 'approve' });
+    const cli = await promisify(execFile)(
+      system.server.cliPath,
+      ['workflow', 'update', 'execute', '-w', handle.workflowId, '--name', 'approveAction', '--input', '{"by":"dana"}', '--address', system.server.address, '--namespace', 'default', '--codec-endpoint', `${system.opsUrl}/codec`],
+      { timeout: 30_000 },
+    );
+    expect(cli.stdout).to.include('refund_order').and.include('approve');
     await eventually(async () => (await aiReplies(system.sandbox, conversationId)).length === 3, 'the AI answering after the refund');
     expect(refundsOf(await shop.shop(), '1237')).to.have.length(1);
     expect((await workflowDecisions(system, conversationId)).at(-1)!.toolCalls![0]).to.include({ outcome: 'ok', decidedBy: 'ops:dana' });
