@@ -75,6 +75,8 @@ const WorkerSchema = z.object({
     // The SDK binds a socket address: an IP, not a host name.
     .refine((host) => isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0, 'METRICS_HOST must be an IP address such as 127.0.0.1, 0.0.0.0 or ::')
     .default('127.0.0.1'),
+  // The sticky cache: conversations kept in memory between their events (absent = the SDK's default, sized from the heap).
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' }).int('WORKER_MAX_CACHED_WORKFLOWS must be a whole number').min(0, 'WORKER_MAX_CACHED_WORKFLOWS must be 0 or more').optional(),
   NODE_ENV: z.string().trim().optional(),
 });
 

@@ -48,7 +48,7 @@ export interface ConversationWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Where the tools' `${NAME}` values come from (default: the process environment), read at each call. */
   toolEnv?: Record<string, string | undefined>;
-  /** The sticky cache's size (workflows kept in memory); absent, the SDK's default, sized from the heap limit. A benchmark's knob. */
+  /** The sticky cache's size (WORKER_MAX_CACHED_WORKFLOWS: workflows kept in memory); absent, the SDK's default, sized from the heap limit. */
   maxCachedWorkflows?: number;
 }
 

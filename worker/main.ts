@@ -65,6 +65,7 @@ export async function runWorker(options: { onReady?: () => void } = {}): Promise
     store,
     knowledgeEnv: { FRESHDESK_API_URL: startup.env.FRESHDESK_API_URL, FRESHDESK_API_KEY: startup.env.FRESHDESK_API_KEY },
     embeddings: startup.embeddings,
+    maxCachedWorkflows: startup.env.WORKER_MAX_CACHED_WORKFLOWS,
     logger,
   });
   logger.info({ namespace, taskQueue: startup.env.TEMPORAL_TASK_QUEUE, provider: startup.aiProvider.provider, encryption: startup.encryptionKeys ? 'on' : 'off' }, 'worker started');

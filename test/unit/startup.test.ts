@@ -166,6 +166,16 @@ describe('start-up settings', () => {
     expect(loadWorkerStartup({ ...keyless, PAYLOAD_ENCRYPTION: 'off' }).encryptionKeys).to.equal(null);
   });
 
+  it('WORKER_MAX_CACHED_WORKFLOWS sizes the sticky cache: unset (or empty) = the SDK default; not a whole number >= 0 is refused by name', () => {
+    expect(loadWorkerStartup(goodWorkerEnv).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(undefined);
+    expect(loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: '' }).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(undefined);
+    expect(loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: '500' }).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(500);
+    expect(loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: '0' }).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(0);
+    for (const bad of ['-1', '1.5', 'lots']) {
+      expect(errorOf(() => loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: bad })).message).to.include('WORKER_MAX_CACHED_WORKFLOWS must be');
+    }
+  });
+
   describe('METRICS_PORT and METRICS_HOST (the worker\'s Prometheus exporter)', () => {
     it('are off by default and listen on loopback when only the port is given', () => {
       const defaults = loadWorkerStartup(goodWorkerEnv).env;
