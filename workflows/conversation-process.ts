@@ -72,6 +72,11 @@ const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
  * is `patched(patchIds.localQuickCalls)` here.
  */
 const withLocalQuickCalls = (): boolean => false;
+/**
+ * The contact lookup and the claim of a first message are independent: side by side, and the
+ * contact's earlier summaries asked for at once (the AI turn waits for them only if they are later).
+ */
+const withParallelFirstReads = (): boolean => withLocalQuickCalls() || patched(patchIds.parallelFirstReads);
 /** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 /** Found by the soak: the AI resolved over customer messages that arrived after its closing words. */
@@ -80,6 +85,10 @@ const withResolveUnlessCustomerWrote = (): boolean => patched(patchIds.resolveUn
 const withExactSessionStart = (): boolean => patched(patchIds.exactSessionStart);
 /** Found by the soak: a hand-back whose webhook Freshchat gave up on left the customer unanswered for the rest of the session. */
 const withLostAssignmentsMadeUp = (): boolean => patched(patchIds.lostAssignmentsMadeUp);
+/** Found by the soak: a rep took the chat and handed it back while the AI thought; the AI answered what had been the rep's. */
+const withHandBackDuringTurn = (): boolean => patched(patchIds.handBackDuringTurn);
+/** Found by the soak: a rep moved a resolved conversation to the queue (it was open again in Freshchat); the customer's next message was claimed by the AI. */
+const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassignsResolved);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
 
@@ -279,11 +288,18 @@ export class ConversationProcess {
         return;
       case 'assignment':
         c.learnedAssignee(event.toAgentId ?? '');
-        if (c.state === 'resolved') return;
+        if (c.state === 'resolved') {
+          // A person (not the AI's own late claim) opens it again in Freshchat this way: the next session begins in their hands.
+          if (event.actorType === 'agent' && withPersonReassignsResolved()) c.reassignedWhileResolved(event.toAgentId ?? '');
+          return;
+        }
         if (event.toAgentId === aiAgentId && c.consumeOwnAssignmentEcho()) return;
         return this.followAssignment(event.toAgentId, Math.min(Date.parse(event.at) || now(), now()), event.actorType);
       case 'resolution':
-        if (c.state === 'resolved') return;
+        if (c.state === 'resolved') {
+          c.reassignedWhileResolved(undefined);
+          return;
+        }
         c.resolved('rep');
         this.publish();
         return;
@@ -315,9 +331,9 @@ export class ConversationProcess {
     if (c.state === 'human') c.markAnswered([event.eventId]);
     const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
     const claim = c.state === 'waiting' ? () => this.claimIfOurs() : undefined;
-    if (withLocalQuickCalls()) {
+    if (identify && claim && withParallelFirstReads()) {
       // Independent reads, side by side: the customer waits for the longer one only.
-      await Promise.all([identify?.(), claim?.()]);
+      await Promise.all([identify(), claim()]);
     } else {
       await identify?.();
       await claim?.();
@@ -367,7 +383,7 @@ export class ConversationProcess {
     const contact = await this.calls.run('identifyContact', () => this.quick.freshchat.identifyContact(userId));
     if (!contact) return;
     this.conversation.identifiedContact(contact.contactId);
-    if (withLocalQuickCalls()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
+    if (withParallelFirstReads()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
   }
 
   /** Context for the AI, never a reason to keep the customer waiting: a failure is no summaries. */
@@ -415,8 +431,12 @@ export class ConversationProcess {
   private async startNextSession(at: string): Promise<void> {
     // Exactly when Freshchat reopened: a rep's words just before belong to the session before (with the slack, they took the
     // new session from the AI). A first message Freshchat timed a little earlier still moves the start back to it.
+    const reassigned = this.conversation.currentSession.reassignedWhileResolved;
     this.conversation.startSession(withExactSessionStart() ? freshchatInstant(at) : freshchatTime(at));
     if (withPolicyPerSession()) await this.reloadPolicy();
+    // Where a person put the conversation while it was resolved: the queue or a rep holds it (no claim); the AI agent is a hand-back.
+    if (reassigned === '') this.conversation.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+    else if (reassigned && reassigned !== this.policy.aiAgentId) this.conversation.humanTookOver();
   }
 
   /** The settings file as the worker reads it now; while Freshchat or the settings refuse, the current policy stays. */
@@ -471,6 +491,7 @@ export class ConversationProcess {
     const c = this.conversation;
     const p = this.policy;
     const turn = c.startTurn();
+    const handedBackAt = c.latestHandBack;
     const answering = c.pending.map((m) => m.eventId);
     const customerText = c.pending.map((m) => m.text).join('\n');
     const notBefore = notBeforeNow();
@@ -495,7 +516,7 @@ export class ConversationProcess {
       this.earlierSummaries = undefined; // a later session asks again
       c.rememberEarlierSummaries(await (prefetched ?? this.loadEarlierSummaries(c.view.contactId)));
     }
-    const outcome = await this.decideWithTools(turn, answering);
+    const outcome = await this.decideWithTools(turn, answering, handedBackAt);
     if (!outcome) return;
 
     // Ownership check 1 of 2: events that arrived while the AI was thinking come first.
@@ -513,8 +534,11 @@ export class ConversationProcess {
     };
     c.recordAiOutcome(outcome);
     // A resolution and a reopen may have come in meanwhile: the new session is the AI's again, but this answer was for the old one.
-    if (c.state !== 'ai_active' || (c.view.session !== turn.session && withStaleTurnDropped())) {
-      c.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${c.state})`, outcome: 'dropped' }, turn);
+    // A takeover and a hand-back may both have come in: the chat is the AI's again, but the messages of this turn were the rep's.
+    const heldMeanwhile = c.state === 'ai_active' && c.latestHandBack !== handedBackAt && withHandBackDuringTurn();
+    if (c.state !== 'ai_active' || (c.view.session !== turn.session && withStaleTurnDropped()) || heldMeanwhile) {
+      const since = heldMeanwhile ? 'handed back since' : c.state;
+      c.recordDecision({ ...decided, action: outcome.decision.action, rule: 'lost_ownership_race', reason: `A human took over while the AI was thinking (now ${since})`, outcome: 'dropped' }, turn);
       return;
     }
 
@@ -554,7 +578,7 @@ export class ConversationProcess {
    * at most `actions.maxToolCallsPerTurn` tool calls. Undefined when the turn ended without a
    * decision: see askAi; an action declined or not approved in time hands off; a human took over.
    */
-  private async decideWithTools(turn: TurnRef, answering: string[]): Promise<(AiTurnOutcome & { toolCalls?: ToolCallRecord[] }) | undefined> {
+  private async decideWithTools(turn: TurnRef, answering: string[], handedBackAt: string | undefined): Promise<(AiTurnOutcome & { toolCalls?: ToolCallRecord[] }) | undefined> {
     const c = this.conversation;
     const maxCalls = this.policy.actions?.maxToolCallsPerTurn ?? 0;
     const steps: ToolStep[] = [];
@@ -570,12 +594,12 @@ export class ConversationProcess {
         await this.escalate('ai_failure', 'AI unavailable');
         return undefined;
       }
-      const step = await this.callTool(turn, outcome.toolCall, steps.length + 1, records, answering);
+      const step = await this.callTool(turn, outcome.toolCall, steps.length + 1, records, answering, handedBackAt);
       if (!step) return undefined;
       steps.push(step);
-      // What arrived during the call comes first: the next model call is the AI's only while the chat is.
+      // What arrived during the call comes first: the next model call is the AI's only while the chat is (and was all along).
       await this.handleInbox();
-      if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+      if (!this.stillTheAis(turn, handedBackAt)) {
         c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: `A human took over while the AI used its tools (now ${c.state})`, outcome: 'dropped', toolCalls: records }, turn);
         return undefined;
       }
@@ -586,7 +610,7 @@ export class ConversationProcess {
    * One tool call of the turn, as a step for the model; undefined when the turn ends here (the
    * action was declined, timed out or taken over). Its Idempotency-Key is the same on every attempt.
    */
-  private async callTool(turn: TurnRef, call: ToolCallRequest, step: number, records: ToolCallRecord[], answering: string[]): Promise<ToolStep | undefined> {
+  private async callTool(turn: TurnRef, call: ToolCallRequest, step: number, records: ToolCallRecord[], answering: string[], handedBackAt: string | undefined): Promise<ToolStep | undefined> {
     const c = this.conversation;
     const done = (outcome: ToolStep['outcome'], details: Omit<ToolCallRecord, 'tool' | 'outcome'> & { result?: Record<string, unknown> } = {}): ToolStep => {
       const { result, ...recorded } = details;
@@ -601,7 +625,7 @@ export class ConversationProcess {
 
     let decidedBy: string | undefined;
     if (tool.approval === 'rep') {
-      const waited = await this.awaitVerdict(turn, call);
+      const waited = await this.awaitVerdict(turn, call, handedBackAt);
       switch (waited.kind) {
         case 'cancelled':
           done('cancelled');
@@ -644,7 +668,7 @@ export class ConversationProcess {
    * (durably, up to the approval timeout) for `/approve`, `/decline <reason>` or an ops update.
    * A rep taking over, a resolution or a handoff meanwhile cancels the action.
    */
-  private async awaitVerdict(turn: TurnRef, call: ToolCallRequest): Promise<ActionWait> {
+  private async awaitVerdict(turn: TurnRef, call: ToolCallRequest, handedBackAt: string | undefined): Promise<ActionWait> {
     const c = this.conversation;
     const expiresAt = now() + (this.policy.actions?.approvalTimeoutMs ?? defaultApprovalTimeoutMs);
     const notBefore = notBeforeNow();
@@ -663,7 +687,7 @@ export class ConversationProcess {
         await condition(() => c.hasInbox || c.actionVerdict !== undefined, remainingMs, { summary: `waiting for a rep to approve ${call.tool}` });
       }
       await this.handleInbox();
-      if (c.state !== 'ai_active' || c.view.session !== turn.session) {
+      if (!this.stillTheAis(turn, handedBackAt)) {
         c.endActionWait();
         return { kind: 'cancelled' };
       }
@@ -677,6 +701,12 @@ export class ConversationProcess {
         return { kind: 'timed_out' };
       }
     }
+  }
+
+  /** The turn may go on: the chat is the AI's, in the turn's session, and no human held it in between (a takeover, then a hand-back). */
+  private stillTheAis(turn: TurnRef, handedBackAt: string | undefined): boolean {
+    const c = this.conversation;
+    return c.state === 'ai_active' && c.view.session === turn.session && c.latestHandBack === handedBackAt;
   }
 
   /** Declined or not approved in time: the customer hears so (that is the handoff's announcement too), then the team takes over. */

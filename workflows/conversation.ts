@@ -233,6 +233,11 @@ export class Conversation {
     this.view.pendingAction = undefined;
   }
 
+  /** A person's assignment of the resolved conversation (undefined: a resolution since, which leaves it resolved). */
+  reassignedWhileResolved(agentId: string | undefined): void {
+    this.session.reassignedWhileResolved = agentId;
+  }
+
   /** What Freshchat says the assignee is now ('' = none), from an event, a read or the workflow's own assignment. */
   learnedAssignee(agentId: string): void {
     this.session.assignee = agentId;
@@ -252,6 +257,11 @@ export class Conversation {
   handedBackToAi(at: number): void {
     this.moveTo('ai_active');
     this.session.aiOwnedSince = new Date(at).toISOString();
+  }
+
+  /** When the chat was last handed back to the AI in this session (undefined: never): a turn that sees it change was interrupted by a human. */
+  get latestHandBack(): string | undefined {
+    return this.session.aiOwnedSince;
   }
 
   /** Since when a rep's message in Freshchat means a rep holds the chat: the session's start, or its latest hand-back. */

@@ -187,6 +187,12 @@ export interface SessionMemory {
    * Freshchat keeps the assignee through resolve and reopen, so the next session starts with it.
    */
   assignee?: string;
+  /**
+   * A person assigned the conversation while it was resolved (to the queue: '', a rep, or the AI
+   * agent): Freshchat has it open again, in their hands, without a reopen webhook. The next session
+   * starts where they put it. A later resolution clears it.
+   */
+  reassignedWhileResolved?: string;
   /** The verdict on the pending action, once given (taken by the waiting turn). */
   actionVerdict?: ActionVerdict;
   /** The tool calls of this session, for the handoff and resolution notes (the latest few). */

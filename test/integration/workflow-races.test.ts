@@ -286,4 +286,73 @@ describe('workflow race branches (fake activities, real server)', function () {
       expect((await state(conversationId)).pendingCustomerMessages).to.equal(0);
     });
   });
+  it('a rep moving a resolved conversation to the queue keeps the next customer message with the team: no AI claim (found by the soak)', async () => {
+    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
+    await withFakeWorker({ decide: async () => decision('reply') }, async ({ conversationId, calls, signal }) => {
+      await signal(customer('Where is my order?'));
+      await eventually(async () => calls.postAiReply === 1, 'the first answer');
+      await signal({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'agent', resolverId: 'rep-1' });
+      await eventually(async () => (await state(conversationId)).state === 'resolved', "the rep's resolution");
+      // Freshchat has the conversation open again, in the queue, with no reopen webhook.
+      await signal(assignment(''));
+      await signal(customer('One more question'));
+      await eventually(async () => (await state(conversationId)).session === 2, 'the next session');
+      await new Promise((r) => setTimeout(r, 800));
+      expect(await state(conversationId)).to.include({ state: 'escalated', escalationRule: 'ops_signal' });
+      expect(calls.claimForAiAgent).to.equal(1);
+      expect(calls.decideNextStep).to.equal(1);
+      expect(calls.postAiReply).to.equal(1);
+
+      // Resolved again by the rep: the customer's next conversation is the AI's to claim as usual.
+      await signal({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'agent', resolverId: 'rep-1' });
+      await eventually(async () => (await state(conversationId)).state === 'resolved', 'resolved again');
+      await signal(customer('Hello again'));
+      await eventually(async () => calls.postAiReply === 2, 'the AI answering the session after');
+      expect(calls.claimForAiAgent).to.equal(2);
+    });
+  });
+
+  it("a turn whose answer comes with a rep's takeover and hand-back is dropped: the messages were the rep's (found by the soak)", async () => {
+    // The workflow worker is away while the AI answers and the rep takes the chat and hands it back: one workflow task sees all three.
+    const server = await testServer();
+    const taskQueue = `races-${randomUUID()}`;
+    const calls: Calls = {};
+    let started: () => void = () => undefined;
+    const aiStarted = new Promise<void>((resolve) => (started = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const decide = async (): Promise<AiTurnOutcome> => {
+      started();
+      await released;
+      return decision('reply');
+    };
+    const activityWorker = await Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, activities: fakeActivities(calls, { decide }) });
+    const workflowWorker = () => Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, workflowBundle: server.bundle, maxCachedWorkflows: 0 });
+    const conversationId = randomUUID();
+    const workflowId = conversationWorkflowId(conversationId);
+    const signal = (event: ConversationEvent) =>
+      client.workflow.signalWithStart(conversationWorkflowType, { workflowId, taskQueue, args: [{ conversationId } satisfies ConversationWorkflowInput], signal: freshchatEventSignal, signalArgs: [event] });
+    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
+    await activityWorker.runUntil(async () => {
+      const first = await workflowWorker();
+      await first.runUntil(async () => {
+        await signal(customer('Where is my order?'));
+        await aiStarted;
+      });
+      release();
+      await eventually(async () => {
+        const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+        return events!.some((e) => e.activityTaskCompletedEventAttributes && calls.decideNextStep === 1);
+      }, "the AI's answer recorded");
+      await signal(assignment(aiAgentId, 'system')); // the echo of the AI's own claim, as Freshchat sends it
+      await signal(assignment('rep-1'));
+      await signal(assignment(aiAgentId));
+      const second = await workflowWorker();
+      await second.runUntil(async () => {
+        await eventually(async () => (await decisions(conversationId)).some((d) => d.rule === 'lost_ownership_race' && d.outcome === 'dropped'), 'the dropped turn');
+        expect(await state(conversationId)).to.include({ state: 'ai_active', pendingCustomerMessages: 0 });
+        expect(calls.postAiReply ?? 0).to.equal(0);
+      });
+    });
+  });
 });
