@@ -72,11 +72,6 @@ const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
  * is `patched(patchIds.localQuickCalls)` here.
  */
 const withLocalQuickCalls = (): boolean => false;
-/**
- * The contact lookup and the claim of a first message are independent: side by side, and the
- * contact's earlier summaries asked for at once (the AI turn waits for them only if they are later).
- */
-const withParallelFirstReads = (): boolean => withLocalQuickCalls() || patched(patchIds.parallelFirstReads);
 /** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 /** Found by the soak: the AI resolved over customer messages that arrived after its closing words. */
@@ -331,9 +326,9 @@ export class ConversationProcess {
     if (c.state === 'human') c.markAnswered([event.eventId]);
     const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
     const claim = c.state === 'waiting' ? () => this.claimIfOurs() : undefined;
-    if (identify && claim && withParallelFirstReads()) {
+    if (withLocalQuickCalls()) {
       // Independent reads, side by side: the customer waits for the longer one only.
-      await Promise.all([identify(), claim()]);
+      await Promise.all([identify?.(), claim?.()]);
     } else {
       await identify?.();
       await claim?.();
@@ -383,7 +378,7 @@ export class ConversationProcess {
     const contact = await this.calls.run('identifyContact', () => this.quick.freshchat.identifyContact(userId));
     if (!contact) return;
     this.conversation.identifiedContact(contact.contactId);
-    if (withParallelFirstReads()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
+    if (withLocalQuickCalls()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
   }
 
   /** Context for the AI, never a reason to keep the customer waiting: a failure is no summaries. */

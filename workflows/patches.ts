@@ -24,8 +24,6 @@ export const patchIds = {
   lostAssignmentsMadeUp: 'lost-assignments-made-up',
   /** The AI claims a new conversation only if Freshchat shows it open and nobody else's (claimForAiAgent). */
   guardedClaim: 'guarded-claim',
-  /** A first message's contact lookup, its earlier summaries and the claim run side by side (issue 16: fewer waits before the first reply). */
-  parallelFirstReads: 'parallel-first-reads',
   /** A turn during which a rep took the chat and handed it back is dropped: its messages were the rep's (found by the soak). */
   handBackDuringTurn: 'hand-back-during-turn',
   /** A person's assignment of a resolved conversation (to the queue or a rep) holds for the next session: no AI claim (found by the soak). */
