@@ -159,8 +159,7 @@ describe('actions: the AI calls the shop through its tools (a local OpenAI-compa
     await approvalRequested(system, conversationId);
     await repNote(system, conversationId, '/decline already refunded by phone');
     await eventually(async () => (await workflowState(system, conversationId)).state === 'escalated', 'the handoff');
-    const view = await conversationView(system.sandbox, conversationId);
-    expect(view.conversation.assigned_agent_id ?? '').to.equal('');
+    await eventually(async () => ((await conversationView(system.sandbox, conversationId)).conversation.assigned_agent_id ?? '') === '', 'the chat in the queue');
     expect((await aiReplies(system.sandbox, conversationId)).map(textOf).at(-1)).to.equal("I wasn't able to do that for you. I'm handing you over to a member of our team, who will take it from here.");
     const handoff = await eventually(async () => (await privateNotes(system.sandbox, conversationId)).map(textOf).find((t) => t.startsWith('AI handoff')), 'the handoff note');
     expect(handoff).to.include('already refunded by phone').and.include('action_declined').and.include('refund_order (declined');
