@@ -367,10 +367,14 @@ export class ConversationProcess {
     } else if (toAgentId) {
       this.humanTookOver();
     } else if (c.state === 'ai_active' && actorType === 'agent') {
-      // A person moved the conversation to the queue: the AI steps back.
-      c.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+      this.movedToQueueByPerson();
       this.publish();
     }
+  }
+
+  /** A person put the conversation in the queue: the AI steps back (no notice, no note: the team has it already). */
+  private movedToQueueByPerson(): void {
+    this.conversation.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
   }
 
   /** The contact, and (new) its earlier sessions' summaries fetched at once, ready when the AI turn needs them. */
@@ -430,7 +434,7 @@ export class ConversationProcess {
     this.conversation.startSession(withExactSessionStart() ? freshchatInstant(at) : freshchatTime(at));
     if (withPolicyPerSession()) await this.reloadPolicy();
     // Where a person put the conversation while it was resolved: the queue or a rep holds it (no claim); the AI agent is a hand-back.
-    if (reassigned === '') this.conversation.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
+    if (reassigned === '') this.movedToQueueByPerson();
     else if (reassigned && reassigned !== this.policy.aiAgentId) this.conversation.humanTookOver();
   }
 
@@ -716,7 +720,7 @@ export class ConversationProcess {
    * without one: cancelled by a takeover, Freshchat unavailable (the turn waits), or the AI
    * failing (the customer is handed off).
    */
-  private async askAi(turn: TurnRef, answering: string[], steps: ToolStep[] = [], mayCallTools = false): Promise<AiStepOutcome | undefined> {
+  private async askAi(turn: TurnRef, answering: string[], steps: ToolStep[], mayCallTools: boolean): Promise<AiStepOutcome | undefined> {
     const c = this.conversation;
     const tools = this.policy.tools?.length ? { ...(steps.length > 0 && { steps }), mayCallTools } : {};
     try {
