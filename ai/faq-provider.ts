@@ -3,7 +3,7 @@ import type { AiDecision, Sentiment as SentimentLevel } from '../workflow-safe/d
 import { wordsOf } from '../knowledge/search-terms.js';
 import type { RetrievedChunk } from '../knowledge/types.js';
 import type { AiProvider, AiTurnInput, AiTurnResult, TranscriptEntry } from './provider.js';
-import type { ToolSettings } from '../settings/tool-schema.js';
+import { inputReferencePattern, type ToolSettings } from '../settings/tool-schema.js';
 
 /**
  * The embedded AI: no network, deterministic. It answers with the best knowledge chunk that
@@ -164,7 +164,7 @@ export function triggeredToolCall(text: string, tools: ToolSettings[]): { tool: 
 
 /** `{field}` → the field's value; a field the tool did not return becomes "unknown". */
 export function fillTemplate(template: string, fields: Record<string, unknown>): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+  return template.replace(inputReferencePattern, (_, name: string) => {
     const value = fields[name];
     return value === undefined || value === null || value === '' ? 'unknown' : typeof value === 'object' ? JSON.stringify(value) : String(value);
   });
