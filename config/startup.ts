@@ -69,7 +69,7 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
     problems.push(...toolProblems);
   }
   if (problems.length > 0 || !env || !loaded || encryptionKeys === undefined) throw new ConfigError(problems);
-  const settings = sampleWithoutShop ? { ...loaded, tools: loaded.tools.filter((tool) => toolEnvProblems({ tools: [tool] }, raw).length === 0) } : loaded;
+  const settings = sampleWithoutShop ? { ...loaded, tools: loaded.tools.filter((tool) => unsetVariablesOf(tool, raw).length === 0) } : loaded;
   const aiProvider: AiProviderConfig =
     env.AI_PROVIDER === 'openai'
       ? { provider: 'openai', baseUrl: env.OPENAI_BASE_URL!, apiKey: env.OPENAI_API_KEY!, model: env.OPENAI_MODEL!, temperature: env.OPENAI_TEMPERATURE }
@@ -97,10 +97,13 @@ export function loadWorkerStartup(raw: Env = process.env): WorkerStartup {
  */
 export function toolEnvProblems(settings: Pick<AssistantSettings, 'tools'>, raw: Env): string[] {
   return settings.tools.flatMap((tool, index) =>
-    envReferencesOf(tool)
-      .filter((name) => !raw[name]?.trim())
-      .map((name) => `tools[${index}] (${tool.name}): ${name} is not set (its request names \${${name}})`),
+    unsetVariablesOf(tool, raw).map((name) => `tools[${index}] (${tool.name}): ${name} is not set (its request names \${${name}})`),
   );
+}
+
+/** The environment variables a tool names that are unset or blank. */
+function unsetVariablesOf(tool: AssistantSettings['tools'][number], raw: Env): string[] {
+  return envReferencesOf(tool).filter((name) => !raw[name]?.trim());
 }
 
 export function loadApiStartup(raw: Env = process.env): ApiStartup {
