@@ -6,8 +6,9 @@
 import type { CarriedRecords, SessionRecord, SessionRecordWrite } from '../workflows/messages.js';
 
 export class SessionRecorder {
-  constructor(_write: (write: SessionRecordWrite) => Promise<void>, _ids: { chainId: string; workflowId: string }, _carried?: CarriedRecords) {}
+  constructor(_write: (write: SessionRecordWrite) => Promise<void>, _ids: { chainId: string; workflowId: string }, _carried?: CarriedRecords, _holdUntilWaiting?: boolean) {}
   record(_record: SessionRecord): void {}
+  sendQueued(): void {}
   flush(_record: SessionRecord): void {}
   get idle(): boolean {
     return true;

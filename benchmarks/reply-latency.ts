@@ -24,6 +24,7 @@ import { startDevServer } from '../scripts/dev-server.js';
 import { defaultSettingsPath, loadAssistantSettings, type AssistantSettings } from '../settings/assistant-settings.js';
 import { knowledgeSourcesOf } from '../settings/schema.js';
 import { Store } from '../store/store.js';
+import { conversationWorkflowId } from '../workflows/messages.js';
 import { quietBundlerLogger, workflowsPath } from '../worker/create-worker.js';
 import { benchAiAgentEmail, benchSandboxToken, discard, percentile, slowAi, startProductStack, untilAiReplies } from './bench-kit.js';
 
@@ -58,6 +59,8 @@ interface Variant {
   sandbox: Sandbox;
   first: number[];
   next: number[];
+  /** Wall-clock times of each recorded turn (the message posted, the reply seen), for the breakdown from history. */
+  turns: { conversationId: string; turn: number; sentAt: number; seenAt: number }[];
   close(): Promise<void>;
 }
 
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
       for (const v of i % 2 === 0 ? variants : [...variants].reverse()) await runConversation(v, true);
     }
     report(variants, address);
+    await reportWhereTheTimeGoes(client, variants[1]!);
   } finally {
     for (const v of variants) await v.close();
     await store.close();
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
 
   async function startProduct(): Promise<Variant> {
     const stack = await startProductStack({ client, connection: nativeConnection, namespace, dataConverter, settings, store, workflowBundle: bundle, aiMs });
-    return { name: 'product', sandbox: stack.sandbox, first: [], next: [], close: stack.close };
+    return { name: 'product', sandbox: stack.sandbox, first: [], next: [], turns: [], close: stack.close };
   }
 }
 
@@ -149,6 +153,7 @@ async function startBaseline(settings: AssistantSettings): Promise<Variant> {
     sandbox,
     first: [],
     next: [],
+    turns: [],
     close: async () => {
       await new Promise((r) => http.close(r));
       await sandbox.close();
@@ -161,9 +166,12 @@ async function runConversation(v: Variant, record: boolean): Promise<void> {
   const conversationId = await control.createConversation(await control.createCustomer(`bench-${randomUUID().slice(0, 8)}@example.com`, 'Bench'));
   for (let turn = 1; turn <= turnsPerConversation; turn++) {
     const started = performance.now();
+    const sentAt = Date.now();
     await control.customerSays(conversationId, questions[(turn - 1) % questions.length]!);
     await untilAiReplies(control, v.sandbox.aiAgentId, conversationId, turn, { started, pollMs: 5, timeoutMs: 30_000, what: v.name });
-    if (record) (turn === 1 ? v.first : v.next).push(performance.now() - started);
+    if (!record) continue;
+    (turn === 1 ? v.first : v.next).push(performance.now() - started);
+    v.turns.push({ conversationId, turn, sentAt, seenAt: Date.now() });
   }
 }
 
@@ -182,6 +190,58 @@ function report(variants: Variant[], address: string): void {
     row('follow-up', baseline.next, product.next),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Where a product turn's time goes, read from each workflow's own history (server timestamps,
+ * the same clock as the bench here): the message posted → the signal recorded (sandbox webhook,
+ * API), → the AI activity scheduled (everything in front of it: workflow tasks, the reads, the
+ * claim), the AI activity itself less the stub's answer time, → the post scheduled, the post,
+ * → the reply seen by the poll. Medians per step, first messages and follow-ups apart.
+ */
+async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise<void> {
+  const steps = ['webhook → signal', 'signal → AI scheduled', 'AI activity less the stub', 'AI done → post scheduled', 'post scheduled → done', 'post done → seen'] as const;
+  const rows = { first: steps.map(() => [] as number[]), next: steps.map(() => [] as number[]) };
+  const activitiesBefore = { first: [] as number[], next: [] as number[] };
+  for (const conversationId of new Set(product.turns.map((t) => t.conversationId))) {
+    const turns = product.turns.filter((t) => t.conversationId === conversationId);
+    const history = await client.workflow.getHandle(conversationWorkflowId(conversationId)).fetchHistory();
+    const events = (history.events ?? []).map((e) => ({
+      id: Number(e.eventId),
+      at: timestampMs(e.eventTime),
+      signal: Boolean(e.workflowExecutionSignaledEventAttributes),
+      scheduled: e.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined,
+      completedScheduled: e.activityTaskCompletedEventAttributes ? Number(e.activityTaskCompletedEventAttributes.scheduledEventId) : undefined,
+    }));
+    for (const t of turns) {
+      const from = events.findIndex((e) => e.signal && e.at >= t.sentAt - 5);
+      if (from < 0) continue;
+      const aiAt = events.findIndex((e, i) => i > from && e.scheduled === 'decideNextStep');
+      const postAt = events.findIndex((e, i) => i > aiAt && e.scheduled === 'postAiReply');
+      const completedAfter = (i: number) => events.find((e) => e.completedScheduled === events[i]!.id)!.at;
+      if (aiAt < 0 || postAt < 0) continue;
+      const kind = t.turn === 1 ? 'first' : 'next';
+      const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAfter(aiAt) - events[aiAt]!.at - aiMs, events[postAt]!.at - completedAfter(aiAt), completedAfter(postAt) - events[postAt]!.at, t.seenAt - completedAfter(postAt)];
+      gaps.forEach((g, i) => rows[kind][i]!.push(g));
+      activitiesBefore[kind].push(events.slice(from, aiAt).filter((e) => e.scheduled).length);
+    }
+  }
+  const median = (xs: number[]) => (xs.length ? percentile(xs, 50).toFixed(0) : '–');
+  const lines = [
+    '',
+    'where a product turn goes (medians, ms, from the workflows\' histories; activities in front of the AI: ordinary activities scheduled between the signal and the AI activity)',
+    '',
+    `| turn | ${steps.join(' | ')} | activities in front of the AI |`,
+    `|---|${steps.map(() => '---').join('|')}|---|`,
+    `| first message | ${rows.first.map(median).join(' | ')} | ${median(activitiesBefore.first)} |`,
+    `| follow-up | ${rows.next.map(median).join(' | ')} | ${median(activitiesBefore.next)} |`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function timestampMs(t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): number {
+  const seconds = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0);
+  return seconds * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 }
 
 main().catch((error) => {

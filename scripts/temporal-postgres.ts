@@ -188,10 +188,11 @@ function writeServerConfig(tools: ServerTools, db: URL, databases: { main: strin
   config.dynamicConfigClient = { filepath: join(configDir, 'dynamicconfig.yaml'), pollInterval: '10s' };
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, 'development.yaml'), stringify(config));
-  // What the dev server turns on too: updates, and search attributes usable as soon as they are registered.
+  // What the dev server turns on too: updates, search attributes usable as soon as they are registered, eager activities.
   writeFileSync(
     join(configDir, 'dynamicconfig.yaml'),
     stringify({
+      'system.enableActivityEagerExecution': [{ value: true }],
       'frontend.enableUpdateWorkflowExecution': [{ value: true }],
       'frontend.enableUpdateWorkflowExecutionAsyncAccepted': [{ value: true }],
       'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],

@@ -63,13 +63,24 @@ export type RuleName = (typeof ruleNames)[number];
 export function matchHandoffPhrase(text: string, phrases: string[]): string | null {
   const folded = foldText(text);
   for (const phrase of phrases) {
-    const words = foldText(phrase).split(' ').filter(Boolean).map(escapeRegExp);
-    if (words.length === 0) continue;
-    // Letters and digits on either side would make it part of another word.
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${words.join('\\s+')}(?![\\p{L}\\p{N}])`, 'u');
-    if (pattern.test(folded)) return phrase;
+    if (phrasePattern(phrase)?.test(folded)) return phrase;
   }
   return null;
+}
+
+/**
+ * A phrase's pattern, built once: the workflow checks every AI turn against every phrase, and
+ * building Unicode patterns each time took milliseconds of each turn's workflow task.
+ */
+const phrasePatterns = new Map<string, RegExp | undefined>();
+function phrasePattern(phrase: string): RegExp | undefined {
+  if (!phrasePatterns.has(phrase)) {
+    if (phrasePatterns.size >= 1000) phrasePatterns.clear(); // settings hold far fewer; bounded all the same
+    const words = foldText(phrase).split(' ').filter(Boolean).map(escapeRegExp);
+    // Letters and digits on either side would make it part of another word.
+    phrasePatterns.set(phrase, words.length === 0 ? undefined : new RegExp(`(?<![\\p{L}\\p{N}])${words.join('\\s+')}(?![\\p{L}\\p{N}])`, 'u'));
+  }
+  return phrasePatterns.get(phrase);
 }
 
 export interface DecisionRulesContext {

@@ -25,11 +25,12 @@ export interface ConversationActivities {
   assistant: AssistantActivities;
   contacts: ContactActivities;
   /**
-   * The same activities as local activities, for the short calls in front of a reply that are
-   * safe to run again (reads, the AI's own assignment): no task-queue round trip each. Posts
-   * stay ordinary activities: their post-once check relies on the server's attempt count.
+   * The reads in front of a reply (the session policy, missed messages, the contact, earlier
+   * summaries): local activities in runs that began with them (no task-queue round trip each),
+   * the ordinary ones above in runs from before. Whatever changes Freshchat (the claim, an
+   * assignment, a post) is an ordinary activity: each is one attempt the server counts.
    */
-  quick: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
+  reads: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
   /** A tool's activity (`tool:<name>`), with the tool's own timeout. */
   tool: (tool: ToolPolicy) => ToolActivity;
 }
@@ -65,13 +66,6 @@ const withReconciliation = (): boolean => patched(patchIds.reconcileWithFreshcha
 const withHandoffNoticeOnce = (): boolean => patched(patchIds.handoffNoticeOnce);
 const withSessionRecords = (): boolean => patched(patchIds.sessionRecords);
 const withPolicyPerSession = (): boolean => patched(patchIds.policyPerSession);
-/**
- * The short calls as local activities (their history is markers, not activity events): switched
- * off for now. With them on, the 20-race guarantee test failed once in four CI runs (an AI reply
- * after a rep's assignment); until that is understood the ordinary activities run. Turning it on
- * is `patched(patchIds.localQuickCalls)` here.
- */
-const withLocalQuickCalls = (): boolean => false;
 /** Found by the soak: a turn's outcome that arrived together with a rep's resolution and a reopen was acted on in the new session. */
 const withStaleTurnDropped = (): boolean => patched(patchIds.staleTurnDropped);
 /** Found by the soak: the AI resolved over customer messages that arrived after its closing words. */
@@ -165,10 +159,8 @@ export class ConversationProcess {
   private readonly freshchat: FreshchatActivities;
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
-  private readonly local: ConversationActivities['quick'];
+  private readonly reads: ConversationActivities['reads'];
   private readonly tool: ConversationActivities['tool'];
-  /** Earlier sessions' summaries, asked for as soon as the contact was known (this run). */
-  private earlierSummaries?: Promise<string[]>;
   private readonly aiTurn: InterruptibleAiTurn;
   private readonly calls: FreshchatCalls;
   private readonly searchAttributes: SearchAttributePublisher;
@@ -181,18 +173,13 @@ export class ConversationProcess {
     this.freshchat = deps.activities.freshchat;
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
-    this.local = deps.activities.quick;
+    this.reads = deps.activities.reads;
     this.tool = deps.activities.tool;
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
     this.searchAttributes = deps.searchAttributes;
     this.recorder = deps.recorder;
     this.conversationId = deps.conversation.view.conversationId;
-  }
-
-  /** The short, repeatable calls in front of a reply: local activities (ordinary ones in histories from before). */
-  private get quick(): ConversationActivities['quick'] {
-    return withLocalQuickCalls() ? this.local : { freshchat: this.freshchat, assistant: this.assistant, contacts: this.contacts };
   }
 
   get timings(): SessionTimings {
@@ -326,13 +313,8 @@ export class ConversationProcess {
     if (c.state === 'human') c.markAnswered([event.eventId]);
     const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
     const claim = c.state === 'waiting' ? () => this.claimIfOurs() : undefined;
-    if (withLocalQuickCalls()) {
-      // Independent reads, side by side: the customer waits for the longer one only.
-      await Promise.all([identify?.(), claim?.()]);
-    } else {
-      await identify?.();
-      await claim?.();
-    }
+    await identify?.();
+    await claim?.();
     this.publish();
   }
 
@@ -377,17 +359,14 @@ export class ConversationProcess {
     this.conversation.escalated('ops_signal', 'Moved to the queue by an agent in Freshchat');
   }
 
-  /** The contact, and (new) its earlier sessions' summaries fetched at once, ready when the AI turn needs them. */
   private async identifyContact(userId: string): Promise<void> {
-    const contact = await this.calls.run('identifyContact', () => this.quick.freshchat.identifyContact(userId));
-    if (!contact) return;
-    this.conversation.identifiedContact(contact.contactId);
-    if (withLocalQuickCalls()) this.earlierSummaries ??= this.loadEarlierSummaries(contact.contactId);
+    const contact = await this.calls.run('identifyContact', () => this.reads.freshchat.identifyContact(userId));
+    if (contact) this.conversation.identifiedContact(contact.contactId);
   }
 
   /** Context for the AI, never a reason to keep the customer waiting: a failure is no summaries. */
   private loadEarlierSummaries(contactId: string): Promise<string[]> {
-    return this.quick.contacts.loadEarlierSummaries({ contactId, conversationId: this.conversationId }).catch(() => []);
+    return this.reads.contacts.loadEarlierSummaries({ contactId, conversationId: this.conversationId }).catch(() => []);
   }
 
   /** SPEC §4 routing: whose conversation is this, and may the AI answer it? */
@@ -395,8 +374,8 @@ export class ConversationProcess {
     const auto = this.policy.routingMode === 'auto';
     // Auto routing asks once: who holds it, and the AI's assignment when it is open and nobody's (fewer calls before the reply).
     const guarded = auto && withGuardedClaim();
-    const claim = guarded ? await this.calls.run('claimForAiAgent', () => this.quick.freshchat.claimForAiAgent(this.conversationId)) : undefined;
-    const owner = guarded ? claim?.owner : await this.calls.run('readConversationOwner', () => this.quick.freshchat.readConversationOwner(this.conversationId));
+    const claim = guarded ? await this.calls.run('claimForAiAgent', () => this.freshchat.claimForAiAgent(this.conversationId)) : undefined;
+    const owner = guarded ? claim?.owner : await this.calls.run('readConversationOwner', () => this.freshchat.readConversationOwner(this.conversationId));
     if (!owner) return;
     this.conversation.learnedAssignee(owner.assignedAgentId);
     // A closed conversation (messages taken up by reconciliation) is not claimed: that would reopen it.
@@ -419,7 +398,7 @@ export class ConversationProcess {
   }
 
   private async assignToAiAgent(): Promise<boolean> {
-    const assigned = await this.calls.run('assignToAiAgent', () => this.quick.freshchat.assignToAiAgent(this.conversationId));
+    const assigned = await this.calls.run('assignToAiAgent', () => this.freshchat.assignToAiAgent(this.conversationId));
     if (assigned === undefined) return false;
     this.conversation.expectOwnAssignmentEcho();
     this.conversation.learnedAssignee(assigned);
@@ -440,7 +419,7 @@ export class ConversationProcess {
 
   /** The settings file as the worker reads it now; while Freshchat or the settings refuse, the current policy stays. */
   private async reloadPolicy(): Promise<void> {
-    const policy = await this.calls.run('loadSessionPolicy', () => this.quick.assistant.loadSessionPolicy());
+    const policy = await this.calls.run('loadSessionPolicy', () => this.reads.assistant.loadSessionPolicy());
     if (!policy) return;
     this.policy = policy;
     this.conversation.adopt(policy, false);
@@ -472,7 +451,7 @@ export class ConversationProcess {
    */
   private async takeUnseenCustomerMessages(since: string): Promise<boolean> {
     const unanswered = await this.calls.run('readUnansweredCustomerMessages', () =>
-      this.quick.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
+      this.reads.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
     );
     const taken = this.conversation.receiveUnseenCustomerMessages(unanswered ?? []);
     if (taken > 0) log.info('customer messages taken up from Freshchat', { conversationId: this.conversationId, count: taken });
@@ -510,11 +489,7 @@ export class ConversationProcess {
       return this.escalate('office_hours', reason);
     }
 
-    if (c.currentSession.earlierSummaries === undefined && c.view.contactId) {
-      const prefetched = this.earlierSummaries;
-      this.earlierSummaries = undefined; // a later session asks again
-      c.rememberEarlierSummaries(await (prefetched ?? this.loadEarlierSummaries(c.view.contactId)));
-    }
+    if (c.currentSession.earlierSummaries === undefined && c.view.contactId) c.rememberEarlierSummaries(await this.loadEarlierSummaries(c.view.contactId));
     const outcome = await this.decideWithTools(turn, answering, handedBackAt);
     if (!outcome) return;
 
@@ -683,6 +658,7 @@ export class ConversationProcess {
     for (;;) {
       const remainingMs = expiresAt - now();
       if (remainingMs > 0 && !c.hasInbox && !c.actionVerdict) {
+        this.recorder.sendQueued();
         await condition(() => c.hasInbox || c.actionVerdict !== undefined, remainingMs, { summary: `waiting for a rep to approve ${call.tool}` });
       }
       await this.handleInbox();

@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -22,6 +23,7 @@ import type { SessionStoreActivities } from '../activities/session-store-activit
 import { Conversation, type Deadline } from './conversation.js';
 import { ConversationProcess, FreshchatCalls, InterruptibleAiTurn, SearchAttributePublisher } from './conversation-process.js';
 import { SessionRecorder } from './session-recorder.js';
+import { patchIds } from './patches.js';
 import { productMetrics } from './product-metrics.js';
 import { maxDeclineReasonLength, toolActivityName, type ToolActivity, type ToolPolicy } from '../workflow-safe/tool-calls.js';
 import {
@@ -63,11 +65,12 @@ const contacts = proxyActivities<ContactActivities>({
 });
 
 /**
- * The same activities, local: the short calls in front of a reply (reads, the AI's own
- * assignment) run in the worker within the workflow task, without a task-queue round trip
- * each. Freshchat's retry policy; past a few seconds of backoff the SDK waits on a timer.
+ * The same activities, local: the reads in front of a reply run in the worker within the
+ * workflow task, without a task-queue round trip each (on a new conversation, four of the
+ * seven steps before its first reply). Freshchat's retry policy; past a few seconds of backoff
+ * the SDK waits on a timer.
  */
-const quick = {
+const localReads = {
   freshchat: proxyLocalActivities<FreshchatActivities>({ startToCloseTimeout: '20 seconds', retry: freshchatRetry, localRetryThreshold: '10 seconds' }),
   assistant: proxyLocalActivities<AssistantActivities>({ startToCloseTimeout: '20 seconds', retry: freshchatRetry, localRetryThreshold: '10 seconds' }),
   contacts: proxyLocalActivities<ContactActivities>({ startToCloseTimeout: '15 seconds', retry: { maximumAttempts: 2 } }),
@@ -111,10 +114,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   const searchAttributes = new SearchAttributePublisher();
   const { firstExecutionRunId: chainId, workflowId } = workflowInfo();
-  const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records);
+  // Decided once per run: runs that began before these existed replay their history as it was.
+  const reads = patched(patchIds.localReads) ? localReads : { freshchat, assistant, contacts };
+  const holdRecordsUntilWaiting = patched(patchIds.recordsWhenWaiting);
+  const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records, holdRecordsUntilWaiting);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
-  const policy = await loadSessionPolicy(freshchatCalls);
-  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, quick, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
+  const policy = await loadSessionPolicy(freshchatCalls, reads.assistant);
+  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
   await process.begin(input.carried === undefined);
 
   for (;;) {
@@ -128,9 +134,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     const deadline = conversation.nextDeadline(process.timings);
     const waitMs = deadline.at - Date.now();
-    if (waitMs > 0 && (await condition(() => conversation.hasInbox, waitMs, { summary: deadlineSummaries[deadline.kind] }))) continue;
+    if (waitMs > 0) {
+      recorder.sendQueued();
+      if (await condition(() => conversation.hasInbox, waitMs, { summary: deadlineSummaries[deadline.kind] })) continue;
+    }
     if (deadline.kind === 'close_idle_workflow') {
       process.recordFinalCounts();
+      recorder.sendQueued();
       await condition(() => recorder.idle || conversation.hasInbox, '7 days', { summary: 'closing: wait for the session store to take the last record' });
       if (!conversation.hasInbox) return conversation.view;
       continue;
@@ -144,9 +154,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
  * agent) the failure is recorded for `doctor` and the workflow waits, keeping every event it
  * receives, instead of failing.
  */
-async function loadSessionPolicy(freshchatCalls: FreshchatCalls): Promise<SessionPolicy> {
+async function loadSessionPolicy(freshchatCalls: FreshchatCalls, reads: AssistantActivities): Promise<SessionPolicy> {
   for (;;) {
-    const loaded = await freshchatCalls.run('loadSessionPolicy', () => assistant.loadSessionPolicy());
+    const loaded = await freshchatCalls.run('loadSessionPolicy', () => reads.loadSessionPolicy());
     if (loaded) return loaded;
     await sleep('5 minutes', { summary: 'settings or Freshchat refused: wait, then try again' });
   }

@@ -12,8 +12,6 @@ export const patchIds = {
   sessionRecords: 'session-records',
   /** The session policy is read again at each new session and on the reloadSettings signal. */
   policyPerSession: 'policy-per-session',
-  /** Short idempotent reads, and the AI's own assignment, run as local activities. */
-  localQuickCalls: 'local-quick-calls',
   /** An AI turn's result (a reply, or a failure's handoff) is acted on only in the session and state it began in. */
   staleTurnDropped: 'stale-turn-dropped',
   /** The AI resolves only when the customer has not written since its closing words (found by the soak). */
@@ -28,4 +26,8 @@ export const patchIds = {
   handBackDuringTurn: 'hand-back-during-turn',
   /** A person's assignment of a resolved conversation (to the queue or a rep) holds for the next session: no AI claim (found by the soak). */
   personReassignsResolved: 'person-reassigns-resolved',
+  /** The reads in front of a reply run as local activities (a run decides once, at its start). */
+  localReads: 'local-reads',
+  /** Session records are sent when the workflow waits, not while a reply is on its way (decided once per run). */
+  recordsWhenWaiting: 'records-when-waiting',
 } as const;

@@ -2,7 +2,9 @@
  * Sends the session's record to the store without ever holding up the conversation: writes
  * run one at a time in the background (so they arrive in order), a newer record of a session
  * replaces one that is still waiting, and a store that is down only delays them (the activity
- * retries). Counts alone do not cause a write: they travel with the next reportable change,
+ * retries). In runs that hold records until the workflow waits (`holdUntilWaiting`), a write
+ * starts only when the workflow waits for the customer or a deadline: a write that finishes
+ * while the claim or the AI runs costs a workflow task of its own in front of the reply. Counts alone do not cause a write: they travel with the next reportable change,
  * and with the final flush before the workflow closes. What is unsent at continue-as-new
  * travels with the state, and the next run sends it.
  */
@@ -25,11 +27,17 @@ export class SessionRecorder {
     private readonly write: (write: SessionRecordWrite) => Promise<void>,
     private readonly ids: RecorderIds,
     carried?: CarriedRecords,
+    private readonly holdUntilWaiting = false,
   ) {
     this.revision = carried?.revision ?? 0;
     this.unsent = [...(carried?.unsent ?? [])];
     this.lastQueued = carried?.lastQueued;
-    if (this.unsent.length > 0) void this.drain();
+    if (this.unsent.length > 0 && !holdUntilWaiting) void this.drain();
+  }
+
+  /** The workflow is about to wait: what was queued meanwhile goes to the store now. */
+  sendQueued(): void {
+    if (this.unsent.length > 0 && !this.sending) void this.drain();
   }
 
   /** Queues the record when something reportable changed since the last one queued. */
@@ -66,7 +74,7 @@ export class SessionRecorder {
     const waiting = this.unsent.findIndex((r, i) => r.session === record.session && (i > 0 || !this.sending));
     if (waiting >= 0) this.unsent[waiting] = record;
     else this.unsent.push(record);
-    if (!this.sending) void this.drain();
+    if (!this.sending && !this.holdUntilWaiting) void this.drain();
   }
 
   private async drain(): Promise<void> {

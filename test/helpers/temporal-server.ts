@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { encryptedFailureConverterPath } from '../../codec/data-converter.js';
+import { devServerDynamicConfig } from '../../scripts/dev-server.js';
 import { findOrBuildTemporalCli } from '../../scripts/temporal-cli.js';
 import { freePort } from '../../lib/free-port.js';
 import { quietBundlerLogger, workflowsPath } from '../../worker/create-worker.js';
@@ -36,7 +37,7 @@ export async function startLocalTestEnvironment(extraArgs: string[]): Promise<{ 
       ui: true,
       uiPort,
       searchAttributes: Object.values(searchAttributes),
-      extraArgs: [...extraArgs, '--log-level', 'error'],
+      extraArgs: [...devServerDynamicConfig, ...extraArgs, '--log-level', 'error'],
     },
   });
   return { env, cliPath: cli.path, uiUrl: `http://localhost:${uiPort}` };

@@ -327,7 +327,9 @@ describe('workflow race branches (fake activities, real server)', function () {
       return decision('reply');
     };
     const activityWorker = await Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, activities: fakeActivities(calls, { decide }) });
-    const workflowWorker = () => Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, workflowBundle: server.bundle, maxCachedWorkflows: 0 });
+    // The workflow worker runs the reads in front of a reply (local activities) and no ordinary activity.
+    const workflowWorker = () =>
+      Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, workflowBundle: server.bundle, maxCachedWorkflows: 0, activities: fakeActivities(calls, { decide }), enableNonLocalActivities: false });
     const conversationId = randomUUID();
     const workflowId = conversationWorkflowId(conversationId);
     const signal = (event: ConversationEvent) =>
