@@ -49,6 +49,8 @@ import { benchAiAgentEmail, benchSandboxToken, discard, percentile, slowAi, star
 const conversationsPerVariant = Number(process.env.BENCH_CONVERSATIONS ?? 30);
 const turnsPerConversation = Number(process.env.BENCH_TURNS ?? 3);
 const aiMs = Number(process.env.BENCH_AI_MS ?? 500);
+/** How long the customer takes to write again after a reply (0: at once, the moment it is seen). */
+const thinkMs = Number(process.env.BENCH_THINK_MS ?? 0);
 const temporalPort = Number(process.env.BENCH_TEMPORAL_PORT ?? 17533);
 const questions = ['How long does shipping take?', 'How much does shipping cost?', 'How do I reset my password?', 'How can I track my order?'];
 
@@ -165,6 +167,7 @@ async function runConversation(v: Variant, record: boolean): Promise<void> {
   const control = new SandboxControl(v.sandbox.baseUrl);
   const conversationId = await control.createConversation(await control.createCustomer(`bench-${randomUUID().slice(0, 8)}@example.com`, 'Bench'));
   for (let turn = 1; turn <= turnsPerConversation; turn++) {
+    if (turn > 1 && thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs));
     const started = performance.now();
     const sentAt = Date.now();
     await control.customerSays(conversationId, questions[(turn - 1) % questions.length]!);
@@ -182,7 +185,7 @@ function report(variants: Variant[], address: string): void {
     return `| ${what} | ${b.length} | ${cells.map((c, i) => (i % 3 === 2 ? `**${c.toFixed(2)}×**` : c.toFixed(0))).join(' | ')} |`;
   };
   const lines = [
-    `reply latency, AI stub ${aiMs} ms, quiet window 0, Temporal at ${address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    `reply latency, AI stub ${aiMs} ms, quiet window 0, the customer writes again ${thinkMs} ms after a reply, Temporal at ${address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
     '',
     '| turn | samples | baseline p50 ms | product p50 ms | p50 ratio | baseline p95 ms | product p95 ms | p95 ratio |',
     '|---|---|---|---|---|---|---|---|',
