@@ -46,7 +46,7 @@ import { percentile, startProductStack, untilAiReplies, type ProductStack } from
  *
  * Environment: BENCH_OPEN (10000), BENCH_SAMPLES (40), BENCH_AI_MS (500), BENCH_CONCURRENCY (50),
  * BENCH_CACHE (the worker's maxCachedWorkflows, at least twice BENCH_CONCURRENCY; default the
- * SDK's, sized from the heap limit: 2,310 with a 4 GB heap limit). A short run needs BENCH_CACHE
+ * product's, sized from the heap limit: 986 with a 4 GB heap limit). A short run needs BENCH_CACHE
  * below BENCH_OPEN minus BENCH_SAMPLES for its idle conversations to be evicted, e.g.
  * `BENCH_OPEN=600 BENCH_SAMPLES=10 BENCH_CACHE=200`.
  */
@@ -256,7 +256,7 @@ function report(r: { checkpoints: Checkpoint[]; afterSamples: CacheFigures; cach
   const latencyRow = (what: string, list: Sample[], misses: number) =>
     `| ${what} | ${list.length} | ${misses} | ${percentile(times(list), 50).toFixed(0)} | ${percentile(times(list), 95).toFixed(0)} |`;
   const lines = [
-    `open conversations on one worker: ${openCount} opened ${concurrency} at a time, AI stub ${aiMs} ms, quiet window 0, sticky cache ${r.cacheCapacity}${cacheSize === undefined ? ' (SDK default)' : ' (BENCH_CACHE)'}, Temporal dev server at ${r.address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    `open conversations on one worker: ${openCount} opened ${concurrency} at a time, AI stub ${aiMs} ms, quiet window 0, sticky cache ${r.cacheCapacity}${cacheSize === undefined ? ' (the default)' : ' (BENCH_CACHE)'}, Temporal dev server at ${r.address}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Opened in ${(last.elapsedMs / 1000).toFixed(0)} s (${(openCount / (last.elapsedMs / 1000)).toFixed(1)} conversations/s). RSS is this process's: the worker, and also the sandbox, the webhook API and the driver (all in the main thread's heap).`,
     '',

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
@@ -48,11 +49,25 @@ export interface ConversationWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Where the tools' `${NAME}` values come from (default: the process environment), read at each call. */
   toolEnv?: Record<string, string | undefined>;
-  /** The sticky cache's size (WORKER_MAX_CACHED_WORKFLOWS: workflows kept in memory); absent, the SDK's default, sized from the heap limit. */
+  /** The sticky cache's size (WORKER_MAX_CACHED_WORKFLOWS: workflows kept in memory); absent, defaultMaxCachedWorkflows(). */
   maxCachedWorkflows?: number;
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+/** What one cached conversation workflow may hold in the workflow thread's heap (measured 2–4 MB: BENCHMARKS.md, open conversations). */
+const cachedWorkflowMiB = 4;
+
+/**
+ * The sticky cache's size when WORKER_MAX_CACHED_WORKFLOWS is unset. The SDK's own default
+ * assumes 600 workflows per GB of heap (2,310 with a 4 GB limit); a conversation workflow holds
+ * more (each one evaluates the bundle's modules anew), and at the SDK's default the workflow
+ * thread ran out of heap at about 2,000 open conversations and the worker died. Sized the
+ * SDK's way (the heap limit less 200 MB), at 4 MB a workflow: 986 with a 4 GB limit.
+ */
+export function defaultMaxCachedWorkflows(heapLimitMiB = getHeapStatistics().heap_size_limit / 2 ** 20): number {
+  return Math.max(Math.floor((heapLimitMiB - 200) / cachedWorkflowMiB), 10);
+}
 
 /** For bundling the workflows once ahead (tests, simulations): webpack's chatter stays out of the output; errors still show. */
 export const quietBundlerLogger = {
@@ -112,7 +127,7 @@ export async function createConversationWorker(options: ConversationWorkerOption
       ...createToolActivities({ tools, maxResponseBytes: options.settings.actions.maxResponseBytes, env: options.toolEnv ?? process.env, logger: options.logger }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
     // A takeover's cancellation reaches a thinking AI on its next heartbeat: keep that prompt.
     maxHeartbeatThrottleInterval: '1 second',
   });

@@ -7,6 +7,7 @@ import { contactIdFor } from '../../activities/freshchat-activities.js';
 import { DEVELOPMENT_CONTACT_ID_SECRET } from '../../config/contact-id-secret.js';
 import { loadApiStartup, loadWorkerStartup } from '../../config/startup.js';
 import { ConfigError, hostPort } from '../../config/env.js';
+import { defaultMaxCachedWorkflows } from '../../worker/create-worker.js';
 import { repoRoot } from '../helpers/system.js';
 import { freePort } from '../helpers/temporal-server.js';
 
@@ -166,7 +167,14 @@ describe('start-up settings', () => {
     expect(loadWorkerStartup({ ...keyless, PAYLOAD_ENCRYPTION: 'off' }).encryptionKeys).to.equal(null);
   });
 
-  it('WORKER_MAX_CACHED_WORKFLOWS sizes the sticky cache: unset (or empty) = the SDK default; not a whole number >= 0 is refused by name', () => {
+  it('without WORKER_MAX_CACHED_WORKFLOWS the sticky cache is 4 MB a workflow of the heap limit less 200 MB (the SDK default of 600 per GB ran out of heap), at least 10', () => {
+    expect(defaultMaxCachedWorkflows(4144)).to.equal(986);
+    expect(defaultMaxCachedWorkflows(8192)).to.equal(1998);
+    expect(defaultMaxCachedWorkflows(128)).to.equal(10);
+    expect(defaultMaxCachedWorkflows()).to.be.within(10, 1_000_000);
+  });
+
+  it('WORKER_MAX_CACHED_WORKFLOWS sizes the sticky cache: unset (or empty) = the default; not a whole number >= 0 is refused by name', () => {
     expect(loadWorkerStartup(goodWorkerEnv).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(undefined);
     expect(loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: '' }).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(undefined);
     expect(loadWorkerStartup({ ...goodWorkerEnv, WORKER_MAX_CACHED_WORKFLOWS: '500' }).env.WORKER_MAX_CACHED_WORKFLOWS).to.equal(500);
