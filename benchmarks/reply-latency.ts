@@ -221,10 +221,10 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
       if (from < 0) continue;
       const aiAt = events.findIndex((e, i) => i > from && e.scheduled === 'decideNextStep');
       const postAt = events.findIndex((e, i) => i > aiAt && e.scheduled === 'postAiReply');
-      const completedAfter = (i: number) => events.find((e) => e.completedScheduled === events[i]!.id)!.at;
+      const completedAt = (i: number) => events.find((e) => e.completedScheduled === events[i]!.id)!.at;
       if (aiAt < 0 || postAt < 0) continue;
       const kind = t.turn === 1 ? 'first' : 'next';
-      const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAfter(aiAt) - events[aiAt]!.at - aiMs, events[postAt]!.at - completedAfter(aiAt), completedAfter(postAt) - events[postAt]!.at, t.seenAt - completedAfter(postAt)];
+      const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAt(aiAt) - events[aiAt]!.at - aiMs, events[postAt]!.at - completedAt(aiAt), completedAt(postAt) - events[postAt]!.at, t.seenAt - completedAt(postAt)];
       gaps.forEach((g, i) => rows[kind][i]!.push(g));
       activitiesBefore[kind].push(events.slice(from, aiAt).filter((e) => e.scheduled).length);
     }

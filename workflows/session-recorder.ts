@@ -4,8 +4,9 @@
  * replaces one that is still waiting, and a store that is down only delays them (the activity
  * retries). In runs that hold records until the workflow waits (`holdUntilWaiting`), a write
  * starts only when the workflow waits for the customer or a deadline: a write that finishes
- * while the claim or the AI runs costs a workflow task of its own in front of the reply. Counts alone do not cause a write: they travel with the next reportable change,
- * and with the final flush before the workflow closes. What is unsent at continue-as-new
+ * while the claim or the AI runs costs a workflow task of its own in front of the reply.
+ * Counts alone do not cause a write: they travel with the next reportable change, and with
+ * the final flush before the workflow closes. What is unsent at continue-as-new
  * travels with the state, and the next run sends it.
  */
 import { isCancellation, log } from '@temporalio/workflow';
@@ -32,7 +33,7 @@ export class SessionRecorder {
     this.revision = carried?.revision ?? 0;
     this.unsent = [...(carried?.unsent ?? [])];
     this.lastQueued = carried?.lastQueued;
-    if (this.unsent.length > 0 && !holdUntilWaiting) void this.drain();
+    if (!holdUntilWaiting) this.sendQueued();
   }
 
   /** The workflow is about to wait: what was queued meanwhile goes to the store now. */
@@ -74,7 +75,7 @@ export class SessionRecorder {
     const waiting = this.unsent.findIndex((r, i) => r.session === record.session && (i > 0 || !this.sending));
     if (waiting >= 0) this.unsent[waiting] = record;
     else this.unsent.push(record);
-    if (!this.sending && !this.holdUntilWaiting) void this.drain();
+    if (!this.holdUntilWaiting) this.sendQueued();
   }
 
   private async drain(): Promise<void> {
