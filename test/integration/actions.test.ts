@@ -79,7 +79,8 @@ describe('actions: the AI calls the shop through its tools (a local OpenAI-compa
     ai = await shopAssistant();
     system = await startSystem({
       ai: { provider: 'openai', baseUrl: ai.baseUrl, apiKey: 'test-key', model: 'shop-model', temperature: 0 },
-      settings: { tools: sampleTools, actions: { approvalTimeoutMinutes: 0.15, maxResponseBytes: 4096 } } as never,
+      // No quiet window: nothing waits between the claim and the approval wait (the session's record must still go out).
+      settings: { tools: sampleTools, actions: { approvalTimeoutMinutes: 0.15, maxResponseBytes: 4096 }, conversation: { quietWindowSeconds: 0, inactivitySeconds: 600, nudge: false } } as never,
     });
     shop = new SandboxControl(system.sandbox.baseUrl);
   });
@@ -123,6 +124,9 @@ describe('actions: the AI calls the shop through its tools (a local OpenAI-compa
     expect(note).to.include('Action: refund_order').and.include('orderNumber: 1234').and.include('The customer asked for a refund of this order').and.include('/approve');
     expect((await aiReplies(system.sandbox, conversationId)).map(textOf)).to.deep.equal(["I'm checking this with our team. I'll get back to you here as soon as they confirm."]);
     expect(refundsOf(await shop.shop(), '1234')).to.have.length(0);
+    // The wait for a rep is a wait like any other: the session's record reaches the store meanwhile, not only after the verdict.
+    const recorded = await eventually(async () => (await system.store.db.selectFrom('sessions').selectAll().where('conversation_id', '=', conversationId).execute())[0], 'the session recorded while the action waits');
+    expect(recorded).to.include({ session_number: 1, state: 'ai_active' });
 
     await repNote(system, conversationId, '/approve');
     await eventually(async () => (await aiReplies(system.sandbox, conversationId)).length === 2, 'the AI answering after the refund');
