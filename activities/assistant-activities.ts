@@ -4,11 +4,12 @@
  * by the same few payloads per turn however long the conversation is.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { AiDecisionSchema, type AiDecision } from '../workflow-safe/decision.js';
+import { AiDecisionSchema } from '../ai/decision-schema.js';
+import type { AiDecision } from '../workflow-safe/decision.js';
 import type { Logger } from '../lib/logger.js';
 import type { FreshchatClient } from '../freshchat/client.js';
 import { AiProviderError, type AiProvider, type TranscriptEntry } from '../ai/provider.js';
-import { detectLanguage } from '../workflow-safe/language.js';
+import { detectLanguage } from '../lib/language-detection.js';
 import type { AssistantSettings } from '../settings/assistant-settings.js';
 import type { SettingsSource } from '../settings/settings-source.js';
 import { failureTypes, toApplicationFailure, type DomainFailure } from '../workflow-safe/failures.js';

@@ -14,8 +14,8 @@ import type { Sentiment } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
 import { countFreshchatFailure } from './activity-metrics.js';
 import { customerMessage } from './customer-messages.js';
-import { boundCustomerText } from '../workflow-safe/text.js';
-import { describeMessageParts } from '../freshchat/message-parts.js';
+import { customerMessageWords, describeMessageParts } from '../freshchat/message-parts.js';
+import type { LanguageGuess } from '../workflow-safe/language.js';
 import type { SessionDescriber } from '../ai/session-describer.js';
 import type { Citation } from '../knowledge/types.js';
 import { readSessionTranscript } from './transcript.js';
@@ -61,6 +61,7 @@ export interface UnansweredCustomerMessage {
   at: string;
   userId: string;
   text: string;
+  languages?: LanguageGuess[];
 }
 
 /** Who held the conversation when the claim looked, and whether the claim assigned it to the AI agent. */
@@ -137,7 +138,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       const type = m.message_type ?? 'normal';
       if (m.actor_type === 'agent' && type === 'normal') break;
       if (m.actor_type !== 'user' || type !== 'normal') continue;
-      unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', text: boundCustomerText(describeMessageParts(m.message_parts ?? [])) });
+      unanswered.push({ eventId: m.id, at: m.created_time, userId: m.actor_id ?? '', ...customerMessageWords(m.message_parts ?? []) });
       if (unanswered.length >= maxReconciledMessages) break;
     }
     return unanswered.reverse();

@@ -1,6 +1,6 @@
 import got, { type Response } from 'got';
 import type { z } from 'zod';
-import { AiActionSchema, sentimentLevels } from '../workflow-safe/decision.js';
+import { aiActions, sentimentLevels } from '../workflow-safe/decision.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { retryAfterMsOf } from '../lib/retry-after.js';
 import type { AssistantSettings } from '../settings/schema.js';
@@ -390,7 +390,7 @@ You are the AI agent in a live support chat. For each turn, decide one action:
 
 Answer with one JSON object and nothing else, with exactly these fields:
 {
-  "action": ${quoted(AiActionSchema.options)},
+  "action": ${quoted(aiActions)},
   "reply": string,       // customer-facing text (at most 4000 characters); "" when escalating
   "topic": string,       // one of: ${topicNames.join(', ')}
   "sentiment": ${quoted(sentimentLevels)},   // the customer's mood in their latest messages

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AiDecisionSchema } from '../workflow-safe/decision.js';
+import { AiDecisionSchema } from './decision-schema.js';
 
 /**
  * What the openai provider asks of an OpenAI-compatible endpoint's `response_format`, best first:

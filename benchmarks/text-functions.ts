@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { detectLanguage } from '../workflow-safe/language.js';
+import { detectLanguage } from '../lib/language-detection.js';
 import { matchHandoffPhrase } from '../workflow-safe/handoff-rules.js';
 import { boundCustomerText, foldText } from '../workflow-safe/text.js';
 

@@ -17,7 +17,7 @@ import { syncSource, type SourceSyncResult } from '../knowledge/sync.js';
 import type { KnowledgeChunk } from '../knowledge/types.js';
 import { startSandbox } from '../sandbox/server.js';
 import { Store } from '../store/store.js';
-import { detectLanguage } from '../workflow-safe/language.js';
+import { detectLanguage } from '../lib/language-detection.js';
 import { acceptedArticleIds, questionKinds, type LabelledQuestion, type QuestionKind } from './question-set.js';
 
 /** The name the help center's source gets here: article ids are `help-center:<Freshdesk id>`. */

@@ -1,3 +1,7 @@
+import { guessLanguages } from '../lib/language-detection.js';
+import type { LanguageGuess } from '../workflow-safe/language.js';
+import { boundCustomerText } from '../workflow-safe/text.js';
+
 /**
  * A Freshchat message's parts (shared/freshchat-api.md: text, email, image, file, collection,
  * buttons, and old accounts' `properties.text`) as the one text the product reads: the
@@ -27,4 +31,13 @@ export function describeMessageParts(parts: readonly MessagePart[]): string {
     return '[the customer sent something that is not text]';
   });
   return lines.join('\n').trim();
+}
+
+/**
+ * A customer's message as the conversation workflow receives it (from the webhook, or read
+ * back from Freshchat): its text, bounded, and the languages that text may be in.
+ */
+export function customerMessageWords(parts: readonly MessagePart[]): { text: string; languages: LanguageGuess[] } {
+  const text = boundCustomerText(describeMessageParts(parts));
+  return { text, languages: guessLanguages(text) };
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { boundCustomerText } from '../workflow-safe/text.js';
-import { describeMessageParts } from './message-parts.js';
+import { customerMessageWords, describeMessageParts } from './message-parts.js';
 import { parseApprovalCommand } from '../workflow-safe/tool-calls.js';
 import type { ConversationEvent } from '../workflows/messages.js';
 
@@ -104,7 +103,7 @@ export function toConversationEvent(payload: WebhookPayload): RoutedEvent {
         if (isPrivate) return { ignored: 'private message from a user' };
         return {
           conversationId: m.conversation_id,
-          event: { kind: 'customer_message', eventId: m.id, at, userId: m.user_id || m.actor_id, text: boundCustomerText(describeMessageParts(m.message_parts ?? m.msg_parts ?? [])) },
+          event: { kind: 'customer_message', eventId: m.id, at, userId: m.user_id || m.actor_id, ...customerMessageWords(m.message_parts ?? m.msg_parts ?? []) },
         };
       }
       if (m.actor_type === 'agent') {

@@ -1,6 +1,7 @@
+import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { HandoffRulesSchema, TopicSchema, type HandoffRules, type Topic } from '../workflow-safe/handoff-rules.js';
-import { OfficeHoursSchema, weekdays, type OfficeHours, type Weekday } from '../workflow-safe/office-hours.js';
+import { defaultHandoffPhrases, handoffSentimentLevels, topicPolicies, type HandoffRules, type Topic } from '../workflow-safe/handoff-rules.js';
+import { afterHoursModes, parseTimeOfDay, weekdays, type OfficeHours, type Weekday } from '../workflow-safe/office-hours.js';
 import { ActionsSchema, ToolSchema } from './tool-schema.js';
 
 export { weekdays };
@@ -9,13 +10,77 @@ export type { HandoffRules, OfficeHours, Topic, Weekday };
 /**
  * The assistant settings file (topics, handoff rules, office hours, customer-facing words),
  * as a zod schema. The parts the workflow decides with (topics, handoff rules, office hours)
- * are defined in workflow-safe/ and composed here; the file loader lives in
+ * have their types in workflow-safe/ (zod stays out of the workflow bundle, which every new
+ * or replayed workflow evaluates again); their schemas here are held to those types at
+ * compile time. The file loader lives in
  * ./assistant-settings.ts. Optional parts have defaults, so a file with only
  * `knowledgeBase:` is complete. Objects are strict: a misspelt key is an error, not a
  * silently ignored setting.
  */
 
 const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
+
+/** Compile-time: a schema parses to exactly the type the workflow decides with. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+// ---- topics and handoff rules (workflow-safe/handoff-rules.ts) -------------------------------
+
+const TopicSchema = z.strictObject({
+  name: z.string().trim().min(1, { error: 'must not be empty' }).max(100),
+  description: nonEmptyText,
+  policy: z.enum(topicPolicies),
+});
+
+const HandoffRulesSchema = z.strictObject({
+  phrases: z.array(nonEmptyText).default(defaultHandoffPhrases),
+  sentimentAtOrBelow: z.enum(handoffSentimentLevels).nullable().default('very_negative'),
+  minConfidence: z.number().min(0).max(1).default(0.5),
+  maxAiRepliesPerSession: z.int().min(1).default(10),
+});
+
+// ---- office hours (workflow-safe/office-hours.ts) --------------------------------------------
+
+const timeOfDay = z.string().refine((t) => {
+  const seconds = parseTimeOfDay(t);
+  return seconds !== null && seconds < 24 * 3600;
+}, { error: "must be a time like '09:00' or '09:00:30'" });
+const closingTimeOfDay = z.string().refine((t) => parseTimeOfDay(t) !== null, {
+  error: "must be a time like '18:00', '18:00:30' or '24:00'",
+});
+
+const WeeklySlotSchema = z
+  .strictObject({
+    days: z.array(z.enum(weekdays)).min(1, { error: 'must list at least one day' }),
+    open: timeOfDay,
+    close: closingTimeOfDay,
+  })
+  .refine((slot) => (parseTimeOfDay(slot.close) ?? 0) > (parseTimeOfDay(slot.open) ?? Infinity), {
+    error: 'must be later than open (same day; use 24:00 for midnight)',
+    path: ['close'],
+  });
+
+const OfficeHoursSchema = z.strictObject({
+  timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
+    error: (issue) => `unknown IANA time zone '${String(issue.input)}'`,
+  }),
+  weekly: z.array(WeeklySlotSchema).min(1, { error: 'must have at least one opening slot' }),
+  closedDates: z
+    .array(
+      z.string().refine((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
+        error: (issue) => `'${String(issue.input)}' is not a date like 2025-12-24`,
+      }),
+    )
+    .default([]),
+  afterHours: z.enum(afterHoursModes).default('handoff'),
+});
+
+export const workflowSettingsMatchTypes: [
+  Same<z.infer<typeof TopicSchema>, Topic>,
+  Same<z.infer<typeof HandoffRulesSchema>, HandoffRules>,
+  Same<z.infer<typeof OfficeHoursSchema>, OfficeHours>,
+] = [true, true, true];
+
+// ---- the rest of the file --------------------------------------------------------------------
 
 const ConversationSchema = z.strictObject({
   quietWindowSeconds: z.number().min(0).default(2),

@@ -1,5 +1,4 @@
 import { sentimentRank, type AiAction, type AiDecision } from './decision.js';
-import { z } from 'zod';
 import { escapeRegExp, foldText } from './text.js';
 
 /**
@@ -10,31 +9,32 @@ import { escapeRegExp, foldText } from './text.js';
  * rule that decided it, for the decision record and the handoff note.
  */
 
-/** The settings file's `topics` and `handoff` sections (composed into settings/schema.ts). */
-const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
+/**
+ * The settings file's `topics` and `handoff` sections, as the workflow decides with them. Their
+ * zod schemas (settings/schema.ts) check the file at start-up and are held to these types.
+ */
+export const topicPolicies = ['answer', 'escalate'] as const;
+export interface Topic {
+  name: string;
+  description: string;
+  policy: (typeof topicPolicies)[number];
+}
 
-export const TopicSchema = z.strictObject({
-  name: z.string().trim().min(1, { error: 'must not be empty' }).max(100),
-  description: nonEmptyText,
-  policy: z.enum(['answer', 'escalate']),
-});
-export type Topic = z.infer<typeof TopicSchema>;
-
-const defaultHandoffPhrases = [
+export const defaultHandoffPhrases = [
   'talk to a human', 'speak to a human', 'real person', 'human', 'agent', 'representative', 'operator',
 ];
 
-export const HandoffRulesSchema = z.strictObject({
+export const handoffSentimentLevels = ['very_negative', 'negative', 'neutral'] as const;
+export interface HandoffRules {
   /** Case- and accent-insensitive, whole words; any of them in a customer message hands off. */
-  phrases: z.array(nonEmptyText).default(defaultHandoffPhrases),
+  phrases: string[];
   /** Hand off when the customer's sentiment is this level or worse; null = never for sentiment. */
-  sentimentAtOrBelow: z.enum(['very_negative', 'negative', 'neutral']).nullable().default('very_negative'),
+  sentimentAtOrBelow: (typeof handoffSentimentLevels)[number] | null;
   /** A reply or resolve with less confidence than this is handed off instead. */
-  minConfidence: z.number().min(0).max(1).default(0.5),
+  minConfidence: number;
   /** A session in which the AI already replied this often is handed off on the next reply. */
-  maxAiRepliesPerSession: z.int().min(1).default(10),
-});
-export type HandoffRules = z.infer<typeof HandoffRulesSchema>;
+  maxAiRepliesPerSession: number;
+}
 
 /** Every rule a decision record may name. */
 export const ruleNames = [

@@ -1,5 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
-import { z } from 'zod';
+import { DateTime } from 'luxon';
 
 /**
  * Office hours as pure functions of `now` (workflow-safe: no clock, no I/O).
@@ -158,46 +157,30 @@ function dateTimeConnector(dt: DateTime): string {
   return firstTimePart > 0 && before?.type === 'literal' ? before.value : ' ';
 }
 
-// ---- the settings file's `officeHours` section (composed into settings/schema.ts) -------------
+// ---- the settings file's `officeHours` section, as the workflow reads it ---------------------
+// Its zod schema (settings/schema.ts) checks the file at start-up and is held to these types.
 
 export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof weekdays)[number];
 
-const timeOfDay = z.string().refine((t) => {
-  const seconds = parseTimeOfDay(t);
-  return seconds !== null && seconds < 24 * 3600;
-}, { error: "must be a time like '09:00' or '09:00:30'" });
-const closingTimeOfDay = z.string().refine((t) => parseTimeOfDay(t) !== null, {
-  error: "must be a time like '18:00', '18:00:30' or '24:00'",
-});
+export interface WeeklySlot {
+  days: Weekday[];
+  /** '09:00' or '09:00:30'. */
+  open: string;
+  /** '18:00', '18:00:30' or '24:00'; later than `open` on the same day. */
+  close: string;
+}
 
-const WeeklySlotSchema = z
-  .strictObject({
-    days: z.array(z.enum(weekdays)).min(1, { error: 'must list at least one day' }),
-    open: timeOfDay,
-    close: closingTimeOfDay,
-  })
-  .refine((slot) => (parseTimeOfDay(slot.close) ?? 0) > (parseTimeOfDay(slot.open) ?? Infinity), {
-    error: 'must be later than open (same day; use 24:00 for midnight)',
-    path: ['close'],
-  });
-
-export const OfficeHoursSchema = z.strictObject({
-  timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), {
-    error: (issue) => `unknown IANA time zone '${String(issue.input)}'`,
-  }),
-  weekly: z.array(WeeklySlotSchema).min(1, { error: 'must have at least one opening slot' }),
-  closedDates: z
-    .array(
-      z.string().refine((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid, {
-        error: (issue) => `'${String(issue.input)}' is not a date like 2025-12-24`,
-      }),
-    )
-    .default([]),
+export const afterHoursModes = ['handoff', 'ai-until-open'] as const;
+export interface OfficeHours {
+  /** An IANA time zone. */
+  timeZone: string;
+  weekly: WeeklySlot[];
+  /** Dates like 2025-12-24, in the time zone. */
+  closedDates: string[];
   /**
    * handoff: a handoff after hours still goes to the queue, and the customer is told when the
    * team is back. ai-until-open: the AI keeps answering and hands off at opening time.
    */
-  afterHours: z.enum(['handoff', 'ai-until-open']).default('handoff'),
-});
-export type OfficeHours = z.infer<typeof OfficeHoursSchema>;
+  afterHours: (typeof afterHoursModes)[number];
+}

@@ -308,7 +308,7 @@ export class ConversationProcess {
     if (c.state === 'resolved') await this.startNextSession(event.at);
     if ((c.state === 'human' || c.state === 'escalated') && withLostAssignmentsMadeUp()) await this.takeUpLostAssignment();
     // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
-    c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at);
+    c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at, event.languages);
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
     if (c.state === 'human') c.markAnswered([event.eventId]);
     const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;

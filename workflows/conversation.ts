@@ -7,7 +7,7 @@
  */
 import type { AiDecision } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
-import { detectLanguage } from '../workflow-safe/language.js';
+import { chooseLanguage, type LanguageGuess } from '../workflow-safe/language.js';
 import type { ActionVerdict, ToolCallRecord } from '../workflow-safe/tool-calls.js';
 import type {
   ActionVerdictResult,
@@ -190,7 +190,7 @@ export class Conversation {
    * from the session start on, so the start must not be later than the first message.
    * The language follows the customer's words, sticky to the language so far.
    */
-  addCustomerMessage(message: PendingMessage, sentAt: string): void {
+  addCustomerMessage(message: PendingMessage, sentAt: string, languages?: readonly LanguageGuess[]): void {
     if (Date.parse(sentAt) < Date.parse(this.session.startedAt)) this.session.startedAt = new Date(Date.parse(sentAt)).toISOString();
     this.view.counters.customerMessages++;
     this.session.customerMessages = (this.session.customerMessages ?? 0) + 1;
@@ -199,7 +199,7 @@ export class Conversation {
     this.session.pending.push(message);
     if (this.session.pending.length > limits.pendingMessages) this.session.pending.shift();
     this.view.pendingCustomerMessages = this.session.pending.length;
-    this.view.language = detectLanguage(message.text, this.view.language);
+    this.view.language = chooseLanguage(languages, this.view.language);
   }
 
   /** Messages answered by a turn leave the queue; later ones stay for the next turn. */

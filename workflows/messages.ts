@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActionVerdict, ToolCallRecord } from '../workflow-safe/tool-calls.js';
 import type { AiAction, Sentiment } from '../workflow-safe/decision.js';
 import type { RuleName } from '../workflow-safe/handoff-rules.js';
+import type { LanguageGuess } from '../workflow-safe/language.js';
 
 export const conversationTaskQueueDefault = 'freshchat-ai';
 export const conversationWorkflowType = 'conversationWorkflow';
@@ -14,9 +15,13 @@ export function conversationWorkflowId(conversationId: string): string {
   return `freshchat-conversation-${conversationId}`;
 }
 
-/** A Freshchat webhook event, normalised by the API. Customer text is the only content it carries. */
+/**
+ * A Freshchat webhook event, normalised by the API. Customer text is the only content it
+ * carries; a customer message also carries the languages its text may be in (events sent
+ * before there were guesses have none: the conversation keeps its language).
+ */
 export type ConversationEvent =
-  | { kind: 'customer_message'; eventId: string; at: string; userId: string; text: string }
+  | { kind: 'customer_message'; eventId: string; at: string; userId: string; text: string; languages?: LanguageGuess[] }
   | {
       kind: 'agent_message';
       eventId: string;

@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OpenAiProvider } from '../../ai/openai-provider.js';
 import { AiProviderError, type AiTurnInput } from '../../ai/provider.js';
-import { AiDecisionSchema, type AiDecision } from '../../workflow-safe/decision.js';
+import { AiDecisionSchema } from '../../ai/decision-schema.js';
+import type { AiDecision } from '../../workflow-safe/decision.js';
 import { createLogger } from '../../lib/logger.js';
 import { defaultSettingsPath, loadAssistantSettings } from '../../settings/assistant-settings.js';
 

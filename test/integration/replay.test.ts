@@ -33,3 +33,13 @@ describe('replay of histories recorded by the previous version', function () {
     });
   }
 });
+
+describe('the workflow bundle', () => {
+  it('leaves language detection and zod out: every new or replayed workflow evaluates the bundle again', async function () {
+    this.timeout(600_000);
+    const { bundle } = await testServer();
+    const packages = new Set([...bundle.code.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]));
+    expect(packages).to.include('@temporalio/workflow'); // the check sees packages at all
+    for (const heavy of ['franc-min', 'iso-639-3', 'trigram-utils', 'zod']) expect([...packages]).not.to.include(heavy);
+  });
+});

@@ -1,6 +1,6 @@
 import { decisionOf } from '../../ai/provider.js';
 import { expect } from 'chai';
-import { AiDecisionSchema } from '../../workflow-safe/decision.js';
+import { AiDecisionSchema } from '../../ai/decision-schema.js';
 import { FaqProvider, defaultMinScore, isCustomerDone, latestCustomerMessages, sentimentOf, summarizeSession } from '../../ai/faq-provider.js';
 import { loadKnowledgeBase } from '../../ai/knowledge-base.js';
 import { createAiProvider } from '../../ai/create-provider.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { ResponseFormatLadder, aiDecisionJsonSchema, refusesResponseFormat, responseFormatOf, strictModeSchema } from '../../ai/response-format.js';
-import { AiDecisionSchema } from '../../workflow-safe/decision.js';
+import { AiDecisionSchema } from '../../ai/decision-schema.js';
 
 type Node = Record<string, unknown>;
 

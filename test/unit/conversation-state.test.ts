@@ -89,7 +89,7 @@ describe('webhook events (normalisation, pure)', () => {
     });
     expect(toConversationEvent(payload)).to.deep.equal({
       conversationId: 'c1',
-      event: { kind: 'customer_message', eventId: 'm1', at: base.action_time, userId: 'u1', text: 'hello' },
+      event: { kind: 'customer_message', eventId: 'm1', at: base.action_time, userId: 'u1', text: 'hello', languages: [] },
     });
   });
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import { detectLanguage, languageSampleChars, languageWords } from '../../workflow-safe/language.js';
+import { detectLanguage, languageSampleChars, languageWords } from '../../lib/language-detection.js';
 import { toConversationEvent, WebhookPayloadSchema } from '../../freshchat/webhook-events.js';
 import { applyDecisionRules, matchHandoffPhrase } from '../../workflow-safe/handoff-rules.js';
 import { boundCustomerText, cutText, foldText, maxCustomerTextChars } from '../../workflow-safe/text.js';
