@@ -74,7 +74,10 @@ export interface ClaimOutcome {
  * What resolving did: resolved, or not, because the customer wrote after the AI's closing words
  * (those messages, to answer). Histories from before the check have no result (resolved).
  */
-export type ResolveOutcome = { resolved: true } | { resolved: false; customerMessages: UnansweredCustomerMessage[] };
+export type ResolveOutcome =
+  | { resolved: true }
+  /** `tookBack`: the resolution had landed and was taken back: its resolution and reopen events are the AI's own. */
+  | { resolved: false; customerMessages: UnansweredCustomerMessage[]; tookBack?: true };
 
 /** The most unanswered messages one reconciliation takes. */
 const maxReconciledMessages = 20;
@@ -142,6 +145,18 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       if (unanswered.length >= maxReconciledMessages) break;
     }
     return unanswered.reverse();
+  }
+
+  /**
+   * The customer's messages met the AI's resolution: reopened when Freshchat still has it
+   * resolved (a message written after the resolution reopens it by itself). True when reopened.
+   */
+  async function takeBackResolution(conversationId: string): Promise<true | undefined> {
+    const conversation = await freshchatCall(() => client.getConversation(conversationId));
+    if (conversation.status !== 'resolved') return undefined;
+    await freshchatCall(() => client.updateConversation(conversationId, { status: 'new' }));
+    logger.info({ conversationId }, 'resolution taken back: the customer wrote as it landed');
+    return true;
   }
 
   /** A rep is a real, active Freshchat agent other than the AI agent (automation greetings are not). */
@@ -323,17 +338,29 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     /**
      * Resolves the conversation, unless (`unlessCustomerWroteSince`, the AI's resolutions) the
      * customer wrote after the AI's closing words: then nothing changes and the workflow gets
-     * those messages to answer. Freshchat has no conditional update, so a message in the few
-     * milliseconds between the read and the PUT still meets a resolution.
+     * those messages to answer. Freshchat has no conditional update, so a message in the
+     * milliseconds between the read and the PUT meets the resolution (and Freshchat does not
+     * reopen for it: it came first). A read after the PUT finds it: the resolution is taken
+     * back (`{"status":"new"}`, the AI stays the assignee) and the workflow gets the message
+     * (found by the soak: the message was left unanswered in a resolved conversation).
      * Histories from before the check pass the conversation id alone.
      */
     async resolveInFreshchat(input: string | { conversationId: string; unlessCustomerWroteSince?: string }): Promise<ResolveOutcome> {
       const { conversationId, unlessCustomerWroteSince } = typeof input === 'string' ? { conversationId: input } : input;
       if (unlessCustomerWroteSince) {
         const customerMessages = await readUnanswered(conversationId, unlessCustomerWroteSince);
-        if (customerMessages.length > 0) return { resolved: false, customerMessages };
+        if (customerMessages.length > 0) {
+          // A retry after an attempt that resolved over them (and died before taking it back) takes it back now.
+          const tookBack = activityInfo().attempt > 1 && (await takeBackResolution(conversationId));
+          return { resolved: false, customerMessages, ...(tookBack && { tookBack }) };
+        }
       }
       await freshchatCall(() => client.updateConversation(conversationId, { status: 'resolved' }));
+      if (unlessCustomerWroteSince) {
+        const crossed = await readUnanswered(conversationId, unlessCustomerWroteSince);
+        // Still resolved: they came before the resolution. Reopened: a later message did it, and its reopen begins the next session.
+        if (crossed.length > 0 && (await takeBackResolution(conversationId))) return { resolved: false, customerMessages: crossed, tookBack: true };
+      }
       return { resolved: true };
     },
 

@@ -51,6 +51,8 @@ export type ConversationUpdate =
   | { status: 'assigned'; assigned_agent_id: string }
   | { status: 'new'; assigned_agent_id: '' }
   | { status: 'new'; assigned_group_id: string }
+  /** Reopens a resolved conversation; the assignee stays. */
+  | { status: 'new' }
   | { status: 'resolved' };
 
 export interface FreshchatApiErrorOptions {

@@ -175,7 +175,8 @@ export function createRestApi(context: RestApiContext): Router {
       conversation.properties = { ...conversation.properties, ...body.properties };
       store.touch(conversation);
     }
-    if (reopening) actions.reopen(conversation, { actor_type: 'agent', actor_id: '' }, 'agent', '');
+    // The integration acts through the REST API: Freshchat names no person as the actor (as for assign and resolve).
+    if (reopening) actions.reopen(conversation, systemActor, 'agent', '');
     if (assignment) actions.assign(conversation, assignment, { actor: systemActor, assignor: 'system', assignorId: '' });
     if (body.status === 'resolved') actions.resolve(conversation, systemActor, 'system', '');
     res.json(conversationJson(store, conversation, context.baseUrl()));

@@ -30,7 +30,8 @@ export type TimelineEvent =
   | { type: 'rep'; messageId: string; at: string; repId: string }
   | { type: 'assignment'; at: string; toAgentId: string; toAi: boolean; byAi: boolean; byRep: boolean }
   | { type: 'resolution'; at: string; byRep: boolean }
-  | { type: 'reopen'; at: string };
+  /** byAi: the product reopened it through the REST API (its resolution met the customer's message). */
+  | { type: 'reopen'; at: string; byAi: boolean };
 
 /**
  * The integration's last look before a post of its own reached Freshchat: its latest reads of
@@ -99,7 +100,7 @@ export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier,
         events.push({ type: 'resolution', at, byRep: actorType === 'agent' && actorId !== classifier.aiAgentId });
         break;
       case 'conversation_reopen':
-        events.push({ type: 'reopen', at });
+        events.push({ type: 'reopen', at, byAi: actorType === 'system' });
         break;
     }
   }
@@ -200,6 +201,11 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
   for (const event of events) {
     switch (event.type) {
       case 'reopen':
+        // The AI taking back its own resolution (the customer wrote as it landed): the session goes on, its messages still to answer.
+        if (event.byAi && owner === 'resolved' && !resolvedByRep) {
+          owner = 'ai';
+          break;
+        }
         endSession();
         session++;
         resolvedByRep = false;

@@ -78,6 +78,7 @@ const withLostAssignmentsMadeUp = (): boolean => patched(patchIds.lostAssignment
 const withHandBackDuringTurn = (): boolean => patched(patchIds.handBackDuringTurn);
 /** Found by the soak: a rep moved a resolved conversation to the queue (it was open again in Freshchat); the customer's next message was claimed by the AI. */
 const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassignsResolved);
+const withResolutionTakenBack = (): boolean => patched(patchIds.resolutionTakenBack);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
 
@@ -282,6 +283,7 @@ export class ConversationProcess {
           c.reassignedWhileResolved(undefined);
           return;
         }
+        if (c.consumeOwnResolutionEcho()) return;
         c.resolved('rep');
         this.publish();
         return;
@@ -804,6 +806,8 @@ export class ConversationProcess {
         this.freshchat.resolveInFreshchat({ conversationId: this.conversationId, unlessCustomerWroteSince: notBefore }),
       );
       if (done && !done.resolved) {
+        // Taken back in Freshchat (reopened, still the AI's): its resolution and reopen events are no one's decision.
+        if (done.tookBack && withResolutionTakenBack()) this.conversation.expectOwnResolutionEcho();
         this.conversation.receiveUnseenCustomerMessages(done.customerMessages);
         await this.customerWroteBeforeResolving();
         return;

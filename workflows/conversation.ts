@@ -134,6 +134,8 @@ export class Conversation {
     this.inbox.push(item);
     switch (item.type) {
       case 'event':
+        // The echo of a resolution the AI took back must not cancel the turn that answers the customer.
+        if (item.event.kind === 'resolution' && this.session.ownResolutionEchoes) return false;
         return this.aiAgentId !== undefined && mayBeTakeover(item.event, this.aiAgentId);
       case 'forceHandoff':
       case 'resolve':
@@ -315,6 +317,17 @@ export class Conversation {
   consumeOwnAssignmentEcho(): boolean {
     if (!this.session.ownAssignmentEchoes) return false;
     this.session.ownAssignmentEchoes--;
+    return true;
+  }
+
+  expectOwnResolutionEcho(): void {
+    this.session.ownResolutionEchoes = (this.session.ownResolutionEchoes ?? 0) + 1;
+  }
+
+  /** True when a resolution is the echo of one the AI took back. */
+  consumeOwnResolutionEcho(): boolean {
+    if (!this.session.ownResolutionEchoes) return false;
+    this.session.ownResolutionEchoes--;
     return true;
   }
 

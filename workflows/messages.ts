@@ -172,6 +172,11 @@ export interface SessionMemory {
    * rep took over, it must not wake the AI up again.
    */
   ownAssignmentEchoes?: number;
+  /**
+   * Resolutions the AI made and took back (the customer wrote as they landed) whose webhook
+   * echo has not come back yet: no one's decision to end the session.
+   */
+  ownResolutionEchoes?: number;
   /** The contact's earlier conversations, summarised; loaded once per session. */
   earlierSummaries?: string[];
   /** Freshchat was down for a whole AI turn: the pending messages wait until then for the next. */

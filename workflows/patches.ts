@@ -30,4 +30,6 @@ export const patchIds = {
   localReads: 'local-reads',
   /** Session records are sent when the workflow waits, not while a reply is on its way (decided once per run). */
   recordsWhenWaiting: 'records-when-waiting',
+  /** The AI's resolution taken back because the customer wrote as it landed: its resolution event is the AI's own (found by the soak). */
+  resolutionTakenBack: 'resolution-taken-back',
 } as const;

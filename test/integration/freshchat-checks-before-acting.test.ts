@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createFreshchatActivities } from '../../activities/freshchat-activities.js';
+import { createFreshchatActivities, type ResolveOutcome } from '../../activities/freshchat-activities.js';
 import { FreshchatClient } from '../../freshchat/client.js';
 import { createLogger } from '../../lib/logger.js';
 import { SandboxControl } from '../../sandbox/control-client.js';
@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { SettingsSource } from '../../settings/settings-source.js';
 import { loadAssistantSettings } from '../../settings/assistant-settings.js';
 import { capturedLogs } from '../helpers/log-capture.js';
-import { writeTestSettings } from '../helpers/system.js';
+import { eventually, writeTestSettings } from '../helpers/system.js';
 
 const apiToken = 'resolve-test-token-0123456789';
 const aiAgentEmail = 'ai-agent@sandbox.test';
@@ -70,6 +70,38 @@ describe('Freshchat activities that check before they act (real activities, sand
     if (outcome.resolved) return;
     expect(outcome.customerMessages.map((m) => [m.eventId, m.text])).to.deep.equal([[first.id, 'wait, one more thing'], [second.id, 'when does it ship?']]);
     expect((await control.conversation(conversationId)).conversation.status).to.equal('assigned');
+  });
+
+  it("takes back a resolution the customer wrote into as it landed: reopened, still the AI's, the message returned (found by the soak)", async () => {
+    const { conversationId, notBefore } = await closedWords();
+    // Freshchat takes a while with the resolution: the check has read, the PUT is on its way.
+    await control.addFault({ method: 'PUT', path: `/conversations/${conversationId}$`, delayMs: 500, times: 1 });
+    const readsBefore = (await control.apiRecord(conversationId)).messageReads.length;
+    const resolving = run(activities.resolveInFreshchat, { conversationId, unlessCustomerWroteSince: notBefore });
+    await eventually(async () => (await control.apiRecord(conversationId)).messageReads.length > readsBefore, 'the check');
+    const crossing = await control.customerSays(conversationId, 'oh wait, and the invoice?');
+    const outcome = await resolving;
+    expect(outcome).to.deep.include({ resolved: false, tookBack: true });
+    if (outcome.resolved) return;
+    expect(outcome.customerMessages.map((m) => m.eventId)).to.deep.equal([crossing.id]);
+    const { conversation } = await control.conversation(conversationId);
+    expect(conversation.status).not.to.equal('resolved');
+    expect(conversation.assigned_agent_id).to.equal(sandbox.aiAgentId);
+    const events = (await control.webhooks(conversationId)).map((d) => d.action);
+    expect(events.slice(-2)).to.deep.equal(['conversation_resolution', 'conversation_reopen']);
+  });
+
+  it('a retry after an attempt that resolved over the customer\'s message takes the resolution back; a first attempt never reopens', async () => {
+    const { conversationId, notBefore } = await closedWords();
+    await control.customerSays(conversationId, 'and the invoice?');
+    await run(activities.resolveInFreshchat, conversationId); // as the attempt that died after its PUT left it
+    const firstTry = await run(activities.resolveInFreshchat, { conversationId, unlessCustomerWroteSince: notBefore });
+    expect(firstTry).to.include({ resolved: false }).and.not.have.property('tookBack');
+    expect((await control.conversation(conversationId)).conversation.status).to.equal('resolved');
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const retried = (await retry.run(activities.resolveInFreshchat, { conversationId, unlessCustomerWroteSince: notBefore })) as ResolveOutcome;
+    expect(retried).to.deep.include({ resolved: false, tookBack: true });
+    expect((await control.conversation(conversationId)).conversation).to.include({ assigned_agent_id: sandbox.aiAgentId }).and.not.include({ status: 'resolved' });
   });
 
   it('ops (no check) and activities scheduled by workflows from before the check (the id alone) resolve as before', async () => {

@@ -46,7 +46,7 @@ interface Fakes {
   decide?: () => Promise<AiTurnOutcome>;
   postAiReply?: () => PostOutcome | Promise<PostOutcome>;
   postCustomerNotice?: () => PostOutcome;
-  resolveInFreshchat?: () => ResolveOutcome;
+  resolveInFreshchat?: () => ResolveOutcome | Promise<ResolveOutcome>;
   claimForAiAgent?: () => ClaimOutcome;
   readConversationOwner?: () => Promise<ConversationOwner>;
 }
@@ -231,6 +231,42 @@ describe('workflow race branches (fake activities, real server)', function () {
       expect((await state(conversationId)).state).to.equal('ai_active');
     });
   });
+
+  for (const when of ['while the resolution is taken back', 'while the AI answers'] as const) {
+    it(`a resolution taken back because the customer wrote as it landed: its echoes, ${when}, do not end the session (found by the soak)`, async () => {
+      const crossing = { eventId: randomUUID(), at: new Date().toISOString(), userId: 'user-1', text: 'oh wait, and the invoice?' };
+      let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
+      // What Freshchat sends for the AI's resolution and its taking back (both through the REST API).
+      const echoes = async () => {
+        await signalNow({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'system', resolverId: '' });
+        await signalNow({ kind: 'reopen', eventId: randomUUID(), at: new Date().toISOString(), reopenerType: 'agent' });
+      };
+      let resolves = 0;
+      const resolveInFreshchat = async (): Promise<ResolveOutcome> => {
+        if (resolves++ > 0) return { resolved: true };
+        if (when === 'while the resolution is taken back') await echoes();
+        return { resolved: false, customerMessages: [crossing], tookBack: true };
+      };
+      let asked = 0;
+      const decide = async () => {
+        if (asked++ === 0) return decision('resolve', 'Glad I could help!');
+        if (when === 'while the AI answers') await echoes();
+        await new Promise((r) => setTimeout(r, 300));
+        return decision('reply', 'The invoice is in your account.');
+      };
+      await withFakeWorker({ decide, resolveInFreshchat }, async ({ conversationId, calls, signal }) => {
+        signalNow = signal;
+        await signal(customer("thanks, that's all"));
+        await eventually(async () => (await outcomes(conversationId)).length === 3, 'the AI answering the message that met the resolution');
+        expect(await outcomes(conversationId)).to.deep.equal(['resolve:ai_decision:resolved', 'resolve:customer_wrote_again:dropped', 'reply:ai_decision:posted']);
+        const view = await state(conversationId);
+        expect(view).to.include({ state: 'ai_active', session: 1, pendingCustomerMessages: 0 });
+        expect(view.resolvedBy).to.equal(undefined);
+        expect(calls.decideNextStep).to.equal(2); // the echo did not cancel the answer
+        expect(calls.postAiReply).to.equal(2);
+      });
+    });
+  }
 
   it('a claim that finds the conversation taken by a rep since the read is a takeover; the AI does not answer (found by the soak)', async () => {
     const claimForAiAgent = (): ClaimOutcome => ({ owner: { status: 'assigned', assignedAgentId: 'rep-1', assignedGroupId: '' }, claimed: false });

@@ -48,6 +48,10 @@ class Transcript {
   reopen() {
     return this.add('conversation_reopen', { actor_type: 'user', actor_id: 'u1' }, { reopen: {} });
   }
+  /** The product reopening through the REST API (its resolution met the customer's message). */
+  aiReopens() {
+    return this.add('conversation_reopen', { actor_type: 'system', actor_id: '' }, { reopen: { reopener: 'agent' } });
+  }
   check(apiRecord?: ApiRecord) {
     return checkTranscript('c1', timelineOf(this.deliveries, classifier, apiRecord));
   }
@@ -117,6 +121,20 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(kinds(new Transcript().customer().repResolves().aiSays('[soak-nudge] still there?'))).to.deep.equal(['ai_after_human']);
     expect(kinds(new Transcript().customer().repAssigns('').aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_human']);
     expect(kinds(new Transcript().customer().aiNote('AI handoff — session 1').customer().aiSays('[soak-reply 1] a'))).to.deep.equal(['ai_after_handoff']);
+  });
+
+  it('the AI taking back its resolution that met a customer message continues the session: the message needs an answer, once', () => {
+    const crossing = () =>
+      new Transcript().customer().aiClaims().aiSays('[soak-reply 1] Parcels arrive in 2 days.').customer().aiSays('[soak-reply 9] Glad I could help. Goodbye!')
+        .customer() // written as the resolution landed
+        .aiResolves();
+    const answered = crossing().aiReopens().aiSays('[soak-reply 2] Parcels arrive in 2 days.').check();
+    expect(answered.breaches).to.deep.equal([]);
+    expect(answered).to.include({ sessions: 1, finalOwner: 'ai' });
+    // Left resolved (the defect the soak found), the message has no outcome once the customer reopens the chat.
+    expect(kinds(crossing().reopen().customer().aiSays('[soak-reply 2] Parcels arrive in 2 days.'))).to.deep.equal(['no_outcome']);
+    // A customer's reopen is a new session whatever came before; a rep's resolution is never continued by the AI's reopen.
+    expect(crossing().aiReopens().check().breaches.map((b) => b.kind)).to.deep.equal(['no_outcome']);
   });
 
   it("tells an AI post that ignored what the product had read from one that crossed a rep's act in flight", () => {
