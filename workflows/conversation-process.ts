@@ -78,6 +78,7 @@ const withLostAssignmentsMadeUp = (): boolean => patched(patchIds.lostAssignment
 const withHandBackDuringTurn = (): boolean => patched(patchIds.handBackDuringTurn);
 /** Found by the soak: a rep moved a resolved conversation to the queue (it was open again in Freshchat); the customer's next message was claimed by the AI. */
 const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassignsResolved);
+/** Found by the soak: a customer message written as the AI's resolution landed was left unanswered; the resolution is taken back. */
 const withResolutionTakenBack = (): boolean => patched(patchIds.resolutionTakenBack);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
