@@ -55,7 +55,11 @@ export interface ConversationWorkerOptions {
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
-/** What one cached conversation workflow may hold in the workflow thread's heap (measured 2–4 MB: BENCHMARKS.md, open conversations). */
+/**
+ * What one cached conversation workflow may hold in the workflow thread's heap: measured 2–4 MB
+ * with language detection in the bundle, about 1 MB since (BENCHMARKS.md, open conversations).
+ * Kept at 4 until a 10,000-conversation run with a larger cache shows the heap holding.
+ */
 const cachedWorkflowMiB = 4;
 
 /**
