@@ -89,6 +89,9 @@ describe('Freshchat activities that check before they act (real activities, sand
     expect(conversation.assigned_agent_id).to.equal(sandbox.aiAgentId);
     const events = (await control.webhooks(conversationId)).map((d) => d.action);
     expect(events.slice(-2)).to.deep.equal(['conversation_resolution', 'conversation_reopen']);
+    // The answer to that message is not taken for a post into a new session (the reopen gave Freshchat a new interaction).
+    const answer = await run(activities.postAiReply, { conversationId, text: 'The invoice is in your account.', sessionStartedAt: notBefore, notBefore, answering: [crossing.id] });
+    expect(answer.posted).to.equal(true);
   });
 
   it('a retry after an attempt that resolved over the customer\'s message takes the resolution back; a first attempt never reopens', async () => {
