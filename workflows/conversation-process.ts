@@ -80,6 +80,8 @@ const withHandBackDuringTurn = (): boolean => patched(patchIds.handBackDuringTur
 const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassignsResolved);
 /** Found by the soak: a customer message written as the AI's resolution landed was left unanswered; the resolution is taken back. */
 const withResolutionTakenBack = (): boolean => patched(patchIds.resolutionTakenBack);
+/** Found by the soak: a message read back from Freshchat went ahead of the resolution and reopen queued before it. */
+const withUnseenInFreshchatOrder = (): boolean => patched(patchIds.unseenInFreshchatOrder);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
 
@@ -456,7 +458,7 @@ export class ConversationProcess {
     const unanswered = await this.calls.run('readUnansweredCustomerMessages', () =>
       this.reads.freshchat.readUnansweredCustomerMessages({ conversationId: this.conversationId, since }),
     );
-    const taken = this.conversation.receiveUnseenCustomerMessages(unanswered ?? []);
+    const taken = this.conversation.receiveUnseenCustomerMessages(unanswered ?? [], withUnseenInFreshchatOrder());
     if (taken > 0) log.info('customer messages taken up from Freshchat', { conversationId: this.conversationId, count: taken });
     return taken > 0;
   }
@@ -809,7 +811,7 @@ export class ConversationProcess {
       if (done && !done.resolved) {
         // Taken back in Freshchat (reopened, still the AI's): its resolution and reopen events are no one's decision.
         if (done.tookBack && withResolutionTakenBack()) this.conversation.expectOwnResolutionEcho();
-        this.conversation.receiveUnseenCustomerMessages(done.customerMessages);
+        this.conversation.receiveUnseenCustomerMessages(done.customerMessages, withUnseenInFreshchatOrder());
         await this.customerWroteBeforeResolving();
         return;
       }

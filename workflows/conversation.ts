@@ -146,11 +146,25 @@ export class Conversation {
     }
   }
 
-  /** Messages read back from Freshchat that never arrived as events go first, once each. */
-  receiveUnseenCustomerMessages(messages: Array<Omit<Extract<ConversationEvent, { kind: 'customer_message' }>, 'kind'>>): number {
+  /**
+   * Messages read back from Freshchat that never arrived as events go first, once each. With
+   * `inFreshchatOrder`, after the queued events Freshchat had before them (found by the soak: a
+   * message written after a rep's resolution and the customer's reopen, both still queued, went
+   * ahead of them into the session they ended, and the next session never answered it).
+   */
+  receiveUnseenCustomerMessages(messages: Array<Omit<Extract<ConversationEvent, { kind: 'customer_message' }>, 'kind'>>, inFreshchatOrder = false): number {
     const queued = new Set(this.inbox.flatMap((item) => (item.type === 'event' ? [item.event.eventId] : [])));
     const unseen = messages.filter((m) => !queued.has(m.eventId) && !this.seenEventIds.includes(m.eventId));
-    this.inbox.unshift(...unseen.map((m): InboxItem => ({ type: 'event', event: { kind: 'customer_message', ...m } })));
+    const itemOf = (m: (typeof unseen)[number]): InboxItem => ({ type: 'event', event: { kind: 'customer_message', ...m } });
+    if (!inFreshchatOrder) {
+      this.inbox.unshift(...unseen.map(itemOf));
+      return unseen.length;
+    }
+    for (const m of unseen) {
+      const at = Date.parse(m.at);
+      const earlier = this.inbox.map((item, index) => (item.type === 'event' && Date.parse(item.event.at) <= at ? index : -1));
+      this.inbox.splice(Math.max(-1, ...earlier) + 1, 0, itemOf(m));
+    }
     return unseen.length;
   }
 

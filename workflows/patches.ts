@@ -32,4 +32,6 @@ export const patchIds = {
   recordsWhenWaiting: 'records-when-waiting',
   /** The AI's resolution taken back because the customer wrote as it landed: its resolution event is the AI's own (found by the soak). */
   resolutionTakenBack: 'resolution-taken-back',
+  /** Customer messages read back from Freshchat join the inbox after the queued events Freshchat had before them (found by the soak). */
+  unseenInFreshchatOrder: 'unseen-in-freshchat-order',
 } as const;

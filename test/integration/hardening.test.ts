@@ -110,11 +110,18 @@ describe('hardening (real Temporal, Freshchat sandbox over HTTP)', function () {
     });
     after(() => system?.close());
 
-    /** While the webhook URL is unset the sandbox drops events, as Freshchat does after its last retry. */
+    /**
+     * While the webhook URL is unset the sandbox drops events, as Freshchat does after its last
+     * retry. The sandbox sends a conversation's events in order: the URL comes back only once
+     * every event of the conversation is settled (a message queued behind an earlier delivery
+     * used to be sent after all).
+     */
     async function withWebhooksLost<T>(run: () => Promise<T>): Promise<T> {
       system.sandbox.setWebhookUrl('');
       try {
-        return await run();
+        const result = await run();
+        await eventually(async () => (await sandboxCall<Array<{ status: string }>>(system.sandbox, 'GET', '/sandbox/webhooks')).every((d) => d.status !== 'pending'), 'the lost events settled');
+        return result;
       } finally {
         system.sandbox.setWebhookUrl(`${system.apiUrl}/webhooks/freshchat`);
       }

@@ -232,6 +232,30 @@ describe('workflow race branches (fake activities, real server)', function () {
     });
   });
 
+  it("a message Freshchat has after a rep's resolution and the customer's reopen, all still queued, is answered in the new session (found by the soak)", async () => {
+    const t = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const later = { eventId: randomUUID(), at: t(2000), userId: 'user-1', text: 'hello again, one more question' };
+    let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
+    let resolves = 0;
+    // The AI's resolution waited (a server restart) while a rep resolved and the customer reopened and wrote.
+    const resolveInFreshchat = async (): Promise<ResolveOutcome> => {
+      if (resolves++ > 0) return { resolved: true };
+      await signalNow({ kind: 'resolution', eventId: randomUUID(), at: t(1000), resolverType: 'agent', resolverId: 'rep-1' });
+      await signalNow({ kind: 'reopen', eventId: randomUUID(), at: t(1999), reopenerType: 'user' });
+      return { resolved: false, customerMessages: [later] };
+    };
+    await withFakeWorker({ decide: resolveThenReply(), resolveInFreshchat }, async ({ conversationId, signal }) => {
+      signalNow = signal;
+      await signal(customer("thanks, that's all"));
+      await eventually(async () => (await decisions(conversationId)).some((d) => d.session === 2 && d.action === 'reply'), 'the answer in the new session');
+      await signal({ kind: 'customer_message', ...later }); // its webhook, late: taken once
+      const view = await state(conversationId);
+      expect(view).to.include({ session: 2, state: 'ai_active', pendingCustomerMessages: 0 });
+      // (The session's record also shows the AI's resolution as dropped: it was decided in the session before.)
+      expect((await decisions(conversationId)).filter((d) => d.session === 2 && d.action === 'reply').map((d) => d.outcome)).to.deep.equal(['posted']);
+    });
+  });
+
   for (const when of ['while the resolution is taken back', 'while the AI answers'] as const) {
     it(`a resolution taken back because the customer wrote as it landed: its echoes, ${when}, do not end the session (found by the soak)`, async () => {
       const crossing = { eventId: randomUUID(), at: new Date().toISOString(), userId: 'user-1', text: 'oh wait, and the invoice?' };
