@@ -234,14 +234,16 @@ describe('workflow race branches (fake activities, real server)', function () {
 
   it("a message Freshchat has after a rep's resolution and the customer's reopen, all still queued, is answered in the new session (found by the soak)", async () => {
     const t = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-    const later = { eventId: randomUUID(), at: t(2000), userId: 'user-1', text: 'hello again, one more question' };
+    const later = { eventId: randomUUID(), at: '', userId: 'user-1', text: 'hello again, one more question' };
     let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
     let resolves = 0;
     // The AI's resolution waited (a server restart) while a rep resolved and the customer reopened and wrote.
     const resolveInFreshchat = async (): Promise<ResolveOutcome> => {
       if (resolves++ > 0) return { resolved: true };
-      await signalNow({ kind: 'resolution', eventId: randomUUID(), at: t(1000), resolverType: 'agent', resolverId: 'rep-1' });
-      await signalNow({ kind: 'reopen', eventId: randomUUID(), at: t(1999), reopenerType: 'user' });
+      // By Freshchat's clock: the resolution, the reopen a moment later, the message with it.
+      await signalNow({ kind: 'resolution', eventId: randomUUID(), at: t(-20), resolverType: 'agent', resolverId: 'rep-1' });
+      await signalNow({ kind: 'reopen', eventId: randomUUID(), at: t(-10), reopenerType: 'user' });
+      later.at = t(-9);
       return { resolved: false, customerMessages: [later] };
     };
     await withFakeWorker({ decide: resolveThenReply(), resolveInFreshchat }, async ({ conversationId, signal }) => {
