@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Same } from '../lib/same-type.js';
 import { aiActions, sentimentLevels, type AiDecision } from '../workflow-safe/decision.js';
 
 /**
@@ -20,5 +21,4 @@ export const AiDecisionSchema = z.object({
 });
 
 /** Compile-time: the schema parses to exactly the workflow's type. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const decisionSchemaMatchesType: Same<z.infer<typeof AiDecisionSchema>, AiDecision> = true;

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import type { Same } from '../lib/same-type.js';
 import { defaultHandoffPhrases, handoffSentimentLevels, topicPolicies, type HandoffRules, type Topic } from '../workflow-safe/handoff-rules.js';
 import { afterHoursModes, parseTimeOfDay, weekdays, type OfficeHours, type Weekday } from '../workflow-safe/office-hours.js';
 import { ActionsSchema, ToolSchema } from './tool-schema.js';
@@ -19,9 +20,6 @@ export type { HandoffRules, OfficeHours, Topic, Weekday };
  */
 
 const nonEmptyText = z.string().trim().min(1, { error: 'must not be empty' });
-
-/** Compile-time: a schema parses to exactly the type the workflow decides with. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 // ---- topics and handoff rules (workflow-safe/handoff-rules.ts) -------------------------------
 
@@ -74,6 +72,7 @@ const OfficeHoursSchema = z.strictObject({
   afterHours: z.enum(afterHoursModes).default('handoff'),
 });
 
+/** Compile-time: each schema parses to exactly the type the workflow decides with. */
 export const workflowSettingsMatchTypes: [
   Same<z.infer<typeof TopicSchema>, Topic>,
   Same<z.infer<typeof HandoffRulesSchema>, HandoffRules>,

@@ -50,7 +50,7 @@ export interface ApiRecord {
   postArrivals: Record<string, string>;
 }
 
-function lastLookBefore(record: ApiRecord | undefined, messageId: string): LastLook | undefined {
+export function lastLookBefore(record: ApiRecord | undefined, messageId: string): LastLook | undefined {
   const arrived = record?.postArrivals[messageId];
   if (!record || !arrived) return undefined;
   const latest = (reads: string[]) => reads.filter((r) => r < arrived).at(-1);

@@ -279,14 +279,14 @@ export class ConversationProcess {
           if (event.actorType === 'agent' && withPersonReassignsResolved()) c.reassignedWhileResolved(event.toAgentId ?? '');
           return;
         }
-        if (event.toAgentId === aiAgentId && c.consumeOwnAssignmentEcho()) return;
+        if (event.toAgentId === aiAgentId && c.consumeOwnEcho('assignment')) return;
         return this.followAssignment(event.toAgentId, Math.min(Date.parse(event.at) || now(), now()), event.actorType);
       case 'resolution':
         if (c.state === 'resolved') {
           c.reassignedWhileResolved(undefined);
           return;
         }
-        if (c.consumeOwnResolutionEcho()) return;
+        if (c.consumeOwnEcho('resolution')) return;
         c.resolved('rep');
         this.publish();
         return;
@@ -390,7 +390,7 @@ export class ConversationProcess {
       upsertMemo({ freshchatUrl: owner.url });
     }
     if (claim?.claimed) {
-      this.conversation.expectOwnAssignmentEcho();
+      this.conversation.expectOwnEcho('assignment');
       this.conversation.learnedAssignee(this.policy.aiAgentId);
       this.conversation.moveTo('ai_active');
     } else if (owner.assignedAgentId === this.policy.aiAgentId) {
@@ -405,7 +405,7 @@ export class ConversationProcess {
   private async assignToAiAgent(): Promise<boolean> {
     const assigned = await this.calls.run('assignToAiAgent', () => this.freshchat.assignToAiAgent(this.conversationId));
     if (assigned === undefined) return false;
-    this.conversation.expectOwnAssignmentEcho();
+    this.conversation.expectOwnEcho('assignment');
     this.conversation.learnedAssignee(assigned);
     return true;
   }
@@ -810,7 +810,7 @@ export class ConversationProcess {
       );
       if (done && !done.resolved) {
         // Taken back in Freshchat (reopened, still the AI's): its resolution and reopen events are no one's decision.
-        if (done.tookBack && withResolutionTakenBack()) this.conversation.expectOwnResolutionEcho();
+        if (done.tookBack && withResolutionTakenBack()) this.conversation.expectOwnEcho('resolution');
         this.conversation.receiveUnseenCustomerMessages(done.customerMessages, withUnseenInFreshchatOrder());
         await this.customerWroteBeforeResolving();
         return;

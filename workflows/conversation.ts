@@ -323,25 +323,17 @@ export class Conversation {
     this.session.handoffAtOpening ??= at.toISOString();
   }
 
-  expectOwnAssignmentEcho(): void {
-    this.session.ownAssignmentEchoes = (this.session.ownAssignmentEchoes ?? 0) + 1;
+  /** The workflow made a change whose webhook will come back: an assignment to the AI agent, or a resolution it took back. */
+  expectOwnEcho(kind: OwnEchoKind): void {
+    const counter = ownEchoCounters[kind];
+    this.session[counter] = (this.session[counter] ?? 0) + 1;
   }
 
-  /** True when an assignment to the AI agent is the echo of the workflow's own assignment. */
-  consumeOwnAssignmentEcho(): boolean {
-    if (!this.session.ownAssignmentEchoes) return false;
-    this.session.ownAssignmentEchoes--;
-    return true;
-  }
-
-  expectOwnResolutionEcho(): void {
-    this.session.ownResolutionEchoes = (this.session.ownResolutionEchoes ?? 0) + 1;
-  }
-
-  /** True when a resolution is the echo of one the AI took back. */
-  consumeOwnResolutionEcho(): boolean {
-    if (!this.session.ownResolutionEchoes) return false;
-    this.session.ownResolutionEchoes--;
+  /** True when the event is the echo of the workflow's own change (and counts it off). */
+  consumeOwnEcho(kind: OwnEchoKind): boolean {
+    const counter = ownEchoCounters[kind];
+    if (!this.session[counter]) return false;
+    this.session[counter]--;
     return true;
   }
 
@@ -516,6 +508,10 @@ function reportableReason(rule: RuleName, reason: string): string | undefined {
 }
 
 /** Events that may mean a human took over; the main loop decides for sure. */
+/** Where the session memory counts the echoes still to come, by kind (carried in histories under these names). */
+const ownEchoCounters = { assignment: 'ownAssignmentEchoes', resolution: 'ownResolutionEchoes' } as const;
+type OwnEchoKind = keyof typeof ownEchoCounters;
+
 function mayBeTakeover(event: ConversationEvent, aiAgentId: string): boolean {
   switch (event.kind) {
     case 'agent_message':

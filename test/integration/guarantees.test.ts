@@ -18,6 +18,7 @@ import {
   type TestSystem,
 } from '../helpers/system.js';
 import type { ApiRecordView } from '../../sandbox/control-client.js';
+import { lastLookBefore } from '../../soak/checks.js';
 
 /** An OpenAI-compatible endpoint that thinks for a while, and notices when a caller gives up. */
 class SlowModel {
@@ -104,9 +105,9 @@ describe('guarantees: no talking over a human, explainable decisions, the custom
         // last look came after the act is a breach.
         const record = await sandboxCall<ApiRecordView>(sandbox, 'GET', `/sandbox/conversations/${conversationId}/api-record`);
         for (const m of late) {
+          const look = lastLookBefore(record, m.id);
+          const lastLook = act.shows === 'messages' ? look?.messages : look?.conversation;
           const arrived = record.postArrivals[m.id];
-          const reads = act.shows === 'messages' ? record.messageReads : record.conversationReads;
-          const lastLook = arrived ? reads.filter((r) => r < arrived).at(-1) : undefined;
           if (lastLook !== undefined && lastLook <= act.at) crossedInFlight.push(`${conversationId}: looked ${lastLook}, rep ${act.at}, post ${arrived}`);
           else violations.push(`${conversationId}: ${textOf(m)} (last look ${lastLook ?? 'none'}, rep ${act.at}, post ${arrived ?? 'unrecorded'})`);
         }

@@ -41,10 +41,10 @@ describe('Conversation (the workflow state, pure)', () => {
 
   it('treats the echo of its own assignment as no one\'s decision, exactly once per assignment', () => {
     const c = new Conversation('c1', 'auto', t0);
-    expect(c.consumeOwnAssignmentEcho()).to.equal(false);
-    c.expectOwnAssignmentEcho();
-    expect(c.consumeOwnAssignmentEcho()).to.equal(true);
-    expect(c.consumeOwnAssignmentEcho()).to.equal(false);
+    expect(c.consumeOwnEcho('assignment')).to.equal(false);
+    c.expectOwnEcho('assignment');
+    expect(c.consumeOwnEcho('assignment')).to.equal(true);
+    expect(c.consumeOwnEcho('assignment')).to.equal(false);
   });
 
   it('numbers sessions and resets per-session memory; snapshots are plain JSON', () => {
