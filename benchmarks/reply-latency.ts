@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
+import proto, { type temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { retrievalTextOf } from '../ai/faq-provider.js';
 import { decisionOf, type AiTurnInput } from '../ai/provider.js';
@@ -206,6 +207,7 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
   const steps = ['webhook → signal', 'signal → AI scheduled', 'AI activity less the stub', 'AI done → post scheduled', 'post scheduled → done', 'post done → seen'] as const;
   const rows = { first: steps.map(() => [] as number[]), next: steps.map(() => [] as number[]) };
   const activitiesBefore = { first: [] as number[], next: [] as number[] };
+  const firstSpans: { label: string; gap: number }[][] = [];
   for (const conversationId of new Set(product.turns.map((t) => t.conversationId))) {
     const turns = product.turns.filter((t) => t.conversationId === conversationId);
     const history = await client.workflow.getHandle(conversationWorkflowId(conversationId)).fetchHistory();
@@ -215,6 +217,7 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
       signal: Boolean(e.workflowExecutionSignaledEventAttributes),
       scheduled: e.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined,
       completedScheduled: e.activityTaskCompletedEventAttributes ? Number(e.activityTaskCompletedEventAttributes.scheduledEventId) : undefined,
+      label: eventLabel(e),
     }));
     for (const t of turns) {
       const from = events.findIndex((e) => e.signal && e.at >= t.sentAt - 5);
@@ -227,6 +230,7 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
       const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAt(aiAt) - events[aiAt]!.at - aiMs, events[postAt]!.at - completedAt(aiAt), completedAt(postAt) - events[postAt]!.at, t.seenAt - completedAt(postAt)];
       gaps.forEach((g, i) => rows[kind][i]!.push(g));
       activitiesBefore[kind].push(events.slice(from, aiAt).filter((e) => e.scheduled).length);
+      if (kind === 'first') firstSpans.push(events.slice(from, aiAt + 1).map((e, i, span) => ({ label: e.label, gap: i === 0 ? 0 : e.at - span[i - 1]!.at })));
     }
   }
   const median = (xs: number[]) => (xs.length ? percentile(xs, 50).toFixed(0) : '–');
@@ -239,7 +243,35 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
     `| first message | ${rows.first.map(median).join(' | ')} | ${median(activitiesBefore.first)} |`,
     `| follow-up | ${rows.next.map(median).join(' | ')} | ${median(activitiesBefore.next)} |`,
   ];
+  // The first message's span in front of the AI, event by event, over the conversations whose spans had the commonest events.
+  const shapeOf = (span: { label: string }[]) => span.map((e) => e.label).join(',');
+  const counts = new Map<string, number>();
+  for (const span of firstSpans) counts.set(shapeOf(span), (counts.get(shapeOf(span)) ?? 0) + 1);
+  const [shape, count] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
+  const alike = firstSpans.filter((span) => shapeOf(span) === shape);
+  if (alike.length) {
+    lines.push('', `first message, signal → AI scheduled, event by event (${count} of ${firstSpans.length} conversations had these events; median ms since the event before)`, '');
+    for (const [i, e] of alike[0]!.entries()) lines.push(`- ${e.label}: ${median(alike.map((span) => span[i]!.gap))}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** An event's type, with the activity's or local activity's name where it has one. */
+function eventLabel(e: temporal.api.history.v1.IHistoryEvent): string {
+  const type = proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+  const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityName(e);
+  return `${type.replace(/^EVENT_TYPE_/, '').toLowerCase()}${name ? ` ${name}` : ''}`;
+}
+
+function localActivityName(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const payload = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]?.data;
+  if (!payload) return e.markerRecordedEventAttributes?.markerName ?? undefined;
+  try {
+    const data = JSON.parse(Buffer.from(payload).toString('utf8')) as { activityType?: string; activity_type?: string };
+    return data.activityType ?? data.activity_type;
+  } catch {
+    return e.markerRecordedEventAttributes?.markerName ?? undefined;
+  }
 }
 
 function timestampMs(t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): number {

@@ -82,6 +82,8 @@ const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassi
 const withResolutionTakenBack = (): boolean => patched(patchIds.resolutionTakenBack);
 /** Found by the soak: a message read back from Freshchat went ahead of the resolution and reopen queued before it. */
 const withUnseenInFreshchatOrder = (): boolean => patched(patchIds.unseenInFreshchatOrder);
+/** Runs from before the opening reads went side by side read one after the other (decided once, at the run's start). */
+const withOpeningReadsTogether = (): boolean => patched(patchIds.openingReadsTogether);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
 
@@ -149,7 +151,6 @@ export class InterruptibleAiTurn {
 
 export interface ConversationProcessDeps {
   conversation: Conversation;
-  policy: SessionPolicy;
   activities: ConversationActivities;
   aiTurn: InterruptibleAiTurn;
   freshchatCalls: FreshchatCalls;
@@ -159,7 +160,8 @@ export interface ConversationProcessDeps {
 
 export class ConversationProcess {
   private readonly conversation: Conversation;
-  private policy: SessionPolicy;
+  /** Set by begin(): the session policy the run started with, read again at each new session. */
+  private policy!: SessionPolicy;
   private readonly freshchat: FreshchatActivities;
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
@@ -173,7 +175,6 @@ export class ConversationProcess {
 
   constructor(deps: ConversationProcessDeps) {
     this.conversation = deps.conversation;
-    this.policy = deps.policy;
     this.freshchat = deps.activities.freshchat;
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
@@ -190,12 +191,34 @@ export class ConversationProcess {
     return { quietWindowMs: this.policy.quietWindowMs, inactivityMs: this.policy.inactivityMs, nudge: this.policy.nudge };
   }
 
-  /** The run begins: settings adopted, attributes published; a new run catches up with Freshchat. */
-  async begin(isNewRun: boolean): Promise<void> {
+  /**
+   * The run begins: settings adopted, attributes published; a new run catches up with Freshchat.
+   * The reads a new conversation's first reply waits on (the policy, messages Freshchat has that
+   * the workflow never saw, the customer's contact and their earlier summaries) go side by side.
+   */
+  async begin(isNewRun: boolean, loadPolicy: () => Promise<SessionPolicy>): Promise<void> {
+    // A new run may start for a conversation whose earlier events never arrived.
+    const reconcile = () => (isNewRun && withReconciliation() ? this.takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString()) : undefined);
+    if (withOpeningReadsTogether()) {
+      const [policy] = await Promise.all([loadPolicy(), reconcile(), this.identifyFirstCustomer()]);
+      this.policy = policy;
+      this.conversation.adopt(policy, isNewRun);
+      this.publish();
+      return;
+    }
+    this.policy = await loadPolicy();
     this.conversation.adopt(this.policy, isNewRun);
     this.publish();
-    // A new run may start for a conversation whose earlier events never arrived.
-    if (isNewRun && withReconciliation()) await this.takeUnseenCustomerMessages(new Date(now() - reconcileLookbackMs).toISOString());
+    await reconcile();
+  }
+
+  /** The contact of the customer whose message started the run, and what the AI may know from their other conversations. */
+  private async identifyFirstCustomer(): Promise<void> {
+    const userId = this.conversation.queuedCustomerUserId;
+    if (this.conversation.view.contactId || !userId) return;
+    await this.identifyContact(userId);
+    const contactId = this.conversation.view.contactId;
+    if (contactId) this.conversation.rememberEarlierSummaries(await this.loadEarlierSummaries(contactId));
   }
 
   /** The workflow closes: the store gets the session's final counts too (continue-as-new carries them instead). */

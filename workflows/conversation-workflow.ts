@@ -119,9 +119,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const holdRecordsUntilWaiting = patched(patchIds.recordsWhenWaiting);
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records, holdRecordsUntilWaiting);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
-  const policy = await loadSessionPolicy(freshchatCalls, reads.assistant);
-  const process = new ConversationProcess({ conversation, policy, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
-  await process.begin(input.carried === undefined);
+  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
+  await process.begin(input.carried === undefined, () => loadSessionPolicy(freshchatCalls, reads.assistant));
 
   for (;;) {
     await process.handleInbox();

@@ -172,6 +172,12 @@ export class Conversation {
     return this.inbox.length > 0;
   }
 
+  /** The Freshchat user of the first customer message waiting in the inbox, if one does. */
+  get queuedCustomerUserId(): string | undefined {
+    for (const item of this.inbox) if (item.type === 'event' && item.event.kind === 'customer_message' && item.event.userId) return item.event.userId;
+    return undefined;
+  }
+
   /** An assignment event waits in the inbox: Freshchat's assignee may be newer than what the workflow has handled. */
   get hasQueuedAssignment(): boolean {
     return this.inbox.some((item) => item.type === 'event' && item.event.kind === 'assignment');

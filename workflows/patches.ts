@@ -34,4 +34,6 @@ export const patchIds = {
   resolutionTakenBack: 'resolution-taken-back',
   /** Customer messages read back from Freshchat join the inbox after the queued events Freshchat had before them (found by the soak). */
   unseenInFreshchatOrder: 'unseen-in-freshchat-order',
+  /** A new run's opening reads (policy, missed messages, contact and earlier summaries) go side by side, not one after the other. */
+  openingReadsTogether: 'opening-reads-together',
 } as const;
