@@ -267,8 +267,8 @@ function localActivityName(e: temporal.api.history.v1.IHistoryEvent): string | u
   const payload = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]?.data;
   if (!payload) return e.markerRecordedEventAttributes?.markerName ?? undefined;
   try {
-    const data = JSON.parse(Buffer.from(payload).toString('utf8')) as { activityType?: string; activity_type?: string };
-    return data.activityType ?? data.activity_type;
+    // Core's local-activity marker: its `data` payload is JSON with the activity's type.
+    return (JSON.parse(Buffer.from(payload).toString('utf8')) as { activity_type?: string }).activity_type;
   } catch {
     return e.markerRecordedEventAttributes?.markerName ?? undefined;
   }

@@ -82,7 +82,7 @@ const withPersonReassignsResolved = (): boolean => patched(patchIds.personReassi
 const withResolutionTakenBack = (): boolean => patched(patchIds.resolutionTakenBack);
 /** Found by the soak: a message read back from Freshchat went ahead of the resolution and reopen queued before it. */
 const withUnseenInFreshchatOrder = (): boolean => patched(patchIds.unseenInFreshchatOrder);
-/** Runs from before the opening reads went side by side read one after the other (decided once, at the run's start). */
+/** A new run's opening reads go side by side; runs that began before this read them one after the other. */
 const withOpeningReadsTogether = (): boolean => patched(patchIds.openingReadsTogether);
 /** Found by the soak: a late (or retried) claim reopened a conversation a rep had just resolved, or took one a rep had taken. */
 const withGuardedClaim = (): boolean => patched(patchIds.guardedClaim);
