@@ -26,7 +26,8 @@ export interface Classifier {
 export type TimelineEvent =
   | { type: 'customer'; messageId: string; at: string }
   | { type: 'ai'; messageId: string; at: string; kind: AiMessageKind; text: string; lastLook?: LastLook }
-  | { type: 'ai_note'; messageId: string; at: string; handoff: boolean }
+  /** session: the session the note names ("AI handoff — session 2"), which may be one that has ended since. */
+  | { type: 'ai_note'; messageId: string; at: string; handoff: boolean; session?: number }
   | { type: 'rep'; messageId: string; at: string; repId: string }
   | { type: 'assignment'; at: string; toAgentId: string; toAi: boolean; byAi: boolean; byRep: boolean }
   | { type: 'resolution'; at: string; byRep: boolean }
@@ -83,7 +84,7 @@ export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier,
         const text = (m.message_parts ?? []).map((p) => p.text?.content ?? '').join('\n');
         if (m.actor_type === 'user' && type === 'normal') events.push({ type: 'customer', messageId: m.id, at });
         else if (m.actor_type === 'agent' && m.actor_id === classifier.aiAgentId) {
-          if (type === 'private') events.push({ type: 'ai_note', messageId: m.id, at, handoff: text.startsWith('AI handoff') });
+          if (type === 'private') events.push({ type: 'ai_note', messageId: m.id, at, handoff: text.startsWith('AI handoff'), session: sessionNamedBy(text) });
           else events.push({ type: 'ai', messageId: m.id, at, kind: classifier.kindOf(text), text, lastLook: lastLookBefore(apiRecord, m.id) });
         } else if (m.actor_type === 'agent' && type === 'normal' && m.actor_id) events.push({ type: 'rep', messageId: m.id, at, repId: m.actor_id });
         break;
@@ -105,6 +106,12 @@ export function timelineOf(deliveries: DeliveryRecord[], classifier: Classifier,
     }
   }
   return events;
+}
+
+/** The session number in a note's first line (renderNote: "<title> — session <n>"). */
+function sessionNamedBy(noteText: string): number | undefined {
+  const named = /— session (\d+)$/.exec(noteText.split('\n', 1)[0] ?? '');
+  return named ? Number(named[1]) : undefined;
 }
 
 export type BreachKind =
@@ -268,6 +275,8 @@ export function checkTranscript(conversationId: string, events: TimelineEvent[])
       }
       case 'ai_note':
         if (!event.handoff) break;
+        // The note of a handoff in a session that has ended since (retried past a rep's resolution and a reopen) is no handoff in this one.
+        if (event.session !== undefined && event.session < session) break;
         if (handoffOpen) handoffOpen = false;
         else if (owner === 'ai' || owner === 'queue') handoff('note'); // a second one in the queue is a duplicate
         break;

@@ -101,6 +101,15 @@ describe('soak checks (plain functions over a conversation record)', () => {
     expect(again.check()).to.deep.include({ breaches: [], finalOwner: 'queue' });
   });
 
+  it("a handoff's note retried past a rep's resolution and a reopen belongs to the session it names, not the new one (seen in the 30-minute soak)", () => {
+    const late = (noteSession: number) =>
+      new Transcript().customer().aiClaims().aiSays('[soak-handoff] A member of our team will be with you shortly.').aiUnassigns()
+        .repResolves().reopen().customer().aiNote(`AI handoff — session ${noteSession}`).aiSays('[soak-reply 1] a');
+    expect(late(1).check()).to.deep.include({ breaches: [], sessions: 2, finalOwner: 'ai' });
+    // A note that names the session it lands in is that session's handoff: the AI's answer after it is a breach.
+    expect(kinds(late(2))).to.deep.equal(['ai_after_handoff']);
+  });
+
   it('finds a duplicate post (the same reply twice) and an AI message after a rep wrote', () => {
     const t = new Transcript()
       .customer().aiClaims().aiSays('[soak-reply 1] Parcels arrive in 2 days.').aiSays('[soak-reply 1] Parcels arrive in 2 days.')
