@@ -156,6 +156,12 @@ export interface ConversationProcessDeps {
   freshchatCalls: FreshchatCalls;
   searchAttributes: SearchAttributePublisher;
   recorder: SessionRecorder;
+  /**
+   * Decided once per run (patch `claim-after-queued-assignments`): a customer message that comes
+   * with assignment events still queued is claimed once they are handled, and a person moving a
+   * waiting chat to the queue hands it to the team.
+   */
+  claimAfterQueuedAssignments: boolean;
 }
 
 export class ConversationProcess {
@@ -172,6 +178,9 @@ export class ConversationProcess {
   private readonly searchAttributes: SearchAttributePublisher;
   private readonly recorder: SessionRecorder;
   private readonly conversationId: string;
+  private readonly claimAfterQueuedAssignments: boolean;
+  /** A customer message's claim waits for the assignments queued behind it (handleInbox runs it when they are handled). */
+  private claimDeferred = false;
 
   constructor(deps: ConversationProcessDeps) {
     this.conversation = deps.conversation;
@@ -185,6 +194,7 @@ export class ConversationProcess {
     this.searchAttributes = deps.searchAttributes;
     this.recorder = deps.recorder;
     this.conversationId = deps.conversation.view.conversationId;
+    this.claimAfterQueuedAssignments = deps.claimAfterQueuedAssignments;
   }
 
   get timings(): SessionTimings {
@@ -226,9 +236,16 @@ export class ConversationProcess {
     if (withSessionRecords()) this.recorder.flush(this.conversation.sessionRecord());
   }
 
-  /** Handles everything that arrived, in order. */
+  /** Handles everything that arrived, in order; a claim deferred behind queued assignments comes once they are handled. */
   async handleInbox(): Promise<void> {
-    for (let item = this.conversation.takeNext(); item; item = this.conversation.takeNext()) await this.handle(item);
+    for (;;) {
+      for (let item = this.conversation.takeNext(); item; item = this.conversation.takeNext()) await this.handle(item);
+      if (!this.claimDeferred) return;
+      this.claimDeferred = false;
+      if (this.conversation.state !== 'waiting') continue; // the assignments decided: a rep, the queue or the AI holds it
+      await this.claimIfOurs();
+      this.publish();
+    }
   }
 
   async onDeadline(deadline: Deadline): Promise<void> {
@@ -340,7 +357,11 @@ export class ConversationProcess {
     // A rep holds the conversation: the rep answers, so nothing waits for the AI.
     if (c.state === 'human') c.markAnswered([event.eventId]);
     const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
-    const claim = c.state === 'waiting' ? () => this.claimIfOurs() : undefined;
+    // Freshchat's assignee may already be what a queued assignment says (the workflow is behind): the claim goes by that event
+    // first (found by the soak: a claim read "unassigned" after a rep had moved the chat to the queue, and the AI answered).
+    const claimLater = c.state === 'waiting' && this.claimAfterQueuedAssignments && c.hasQueuedAssignment;
+    if (claimLater) this.claimDeferred = true;
+    const claim = c.state === 'waiting' && !claimLater ? () => this.claimIfOurs() : undefined;
     await identify?.();
     await claim?.();
     this.publish();
@@ -376,7 +397,7 @@ export class ConversationProcess {
       }
     } else if (toAgentId) {
       this.humanTookOver();
-    } else if (c.state === 'ai_active' && actorType === 'agent') {
+    } else if (actorType === 'agent' && (c.state === 'ai_active' || (c.state === 'waiting' && this.claimAfterQueuedAssignments))) {
       this.movedToQueueByPerson();
       this.publish();
     }

@@ -117,9 +117,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   // Decided once per run: runs that began before these existed replay their history as it was.
   const reads = patched(patchIds.localReads) ? localReads : { freshchat, assistant, contacts };
   const holdRecordsUntilWaiting = patched(patchIds.recordsWhenWaiting);
+  const claimAfterQueuedAssignments = patched(patchIds.claimAfterQueuedAssignments);
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records, holdRecordsUntilWaiting);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
-  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder });
+  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder, claimAfterQueuedAssignments });
   await process.begin(input.carried === undefined, () => loadSessionPolicy(freshchatCalls, reads.assistant));
 
   for (;;) {

@@ -36,4 +36,6 @@ export const patchIds = {
   unseenInFreshchatOrder: 'unseen-in-freshchat-order',
   /** A new run's opening reads (policy, missed messages, contact and earlier summaries) go side by side, not one after the other. */
   openingReadsTogether: 'opening-reads-together',
+  /** A customer message that comes with assignments still queued is claimed after them; a person moving a waiting chat to the queue hands it off (found by the soak; decided once per run). */
+  claimAfterQueuedAssignments: 'claim-after-queued-assignments',
 } as const;

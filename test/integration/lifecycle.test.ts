@@ -141,7 +141,7 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(await aiReplies(sandbox, conversationId)).to.have.length(2);
     });
 
-    it('an assignment to a rep is a takeover; a rep resolving closes the session; a reopen starts session 2', async () => {
+    it('an assignment to a rep is a takeover; a rep resolving closes the session; a reopen starts session 2, in the team\'s hands until the AI is assigned', async () => {
       const { sandbox } = system;
       const conversationId = await startConversation(sandbox, 'How can I track my order?');
       await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'first reply');
@@ -153,9 +153,14 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
 
       await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/reopen`, { by: 'user' });
       await eventually(async () => (await workflowState(system, conversationId)).session === 2, 'session 2');
-      // Reopened unassigned: in auto mode the AI engages again on the next customer message.
+      // Reopened in the rep's hands, then moved to the queue by a person: the team has it, the AI does not claim it.
       await assign(sandbox, conversationId, '');
       await customerSays(sandbox, conversationId, 'How do I reset my password?');
+      await eventually(async () => (await workflowState(system, conversationId)).pendingCustomerMessages === 1, "the customer's message, left to the team");
+      expect(await workflowState(system, conversationId)).to.include({ session: 2, state: 'escalated', escalationRule: 'ops_signal' });
+      expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
+      // Assigned to the AI agent, the AI answers the message waiting.
+      await assign(sandbox, conversationId, sandbox.aiAgentId);
       await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the AI answering in session 2');
       const description = await workflowHandle(system, conversationId).describe();
       expect(description.searchAttributes.SessionNumber).to.deep.equal([2]);

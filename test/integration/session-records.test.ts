@@ -7,7 +7,6 @@ import { Store } from '../../store/store.js';
 import { reloadSettingsSignal, resolveConversationSignal } from '../../workflows/messages.js';
 import {
   aiReplies,
-  assign,
   conversationView,
   customerSays,
   eventually,
@@ -205,8 +204,8 @@ describe('session records (real workflow, sandbox over HTTP, the store on SQLite
 
       await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
       await eventually(async () => (await workflowState(system, conversationId)).state === 'resolved', 'resolved by the rep');
+      // Reopened, still the AI agent's: the next message opens session 2 with the AI.
       await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/reopen`, { by: 'user' });
-      await assign(sandbox, conversationId, '');
       await customerSays(sandbox, conversationId, 'Do you ship internationally?');
       const state = await eventually(async () => {
         const s = await workflowState(system, conversationId);

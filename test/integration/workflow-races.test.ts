@@ -127,6 +127,7 @@ describe('workflow race branches (fake activities, real server)', function () {
   }
 
   const customer = (text: string): ConversationEvent => ({ kind: 'customer_message', eventId: randomUUID(), at: new Date().toISOString(), userId: 'user-1', text });
+  const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
   const state = (conversationId: string) => client.workflow.getHandle(conversationWorkflowId(conversationId)).query(stateQuery);
   const decisions = (conversationId: string) => client.workflow.getHandle(conversationWorkflowId(conversationId)).query(decisionsQuery);
 
@@ -324,7 +325,6 @@ describe('workflow race branches (fake activities, real server)', function () {
   it("a hand-back Freshchat shows before its webhook was handled is not taken for a lost one: the rep's customer message stays the rep's (found by the soak)", async () => {
     let signalNow: (event: ConversationEvent) => Promise<void> = async () => undefined;
     let reads = 0;
-    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
     // The read while the rep holds the chat (the claim reads in claimForAiAgent) meets the rep's hand-back on its way in.
     const readConversationOwner = async (): Promise<ConversationOwner> => {
       reads++;
@@ -349,7 +349,6 @@ describe('workflow race branches (fake activities, real server)', function () {
     });
   });
   it('a rep moving a resolved conversation to the queue keeps the next customer message with the team: no AI claim (found by the soak)', async () => {
-    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
     await withFakeWorker({ decide: async () => decision('reply') }, async ({ conversationId, calls, signal }) => {
       await signal(customer('Where is my order?'));
       await eventually(async () => calls.postAiReply === 1, 'the first answer');
@@ -374,11 +373,30 @@ describe('workflow race branches (fake activities, real server)', function () {
     });
   });
 
-  it("a turn whose answer comes with a rep's takeover and hand-back is dropped: the messages were the rep's (found by the soak)", async () => {
-    // The workflow worker is away while the AI answers and the rep takes the chat and hands it back: one workflow task sees all three.
+  /**
+   * One conversation whose workflow worker can be away while events queue up: the ordinary
+   * activities run on a worker of their own, and each `workflowWorker()` runs workflow tasks and
+   * the local reads only, with no cache (so one workflow task sees everything queued meanwhile).
+   */
+  async function withWorkflowWorkerAway(
+    fakes: Fakes,
+    run: (ctx: { conversationId: string; workflowId: string; calls: Calls; signal: (event: ConversationEvent) => Promise<unknown>; workflowWorker: () => Promise<Worker> }) => Promise<void>,
+  ): Promise<void> {
     const server = await testServer();
     const taskQueue = `races-${randomUUID()}`;
     const calls: Calls = {};
+    const activityWorker = await Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, activities: fakeActivities(calls, fakes) });
+    const workflowWorker = () =>
+      Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, workflowBundle: server.bundle, maxCachedWorkflows: 0, activities: fakeActivities(calls, fakes), enableNonLocalActivities: false });
+    const conversationId = randomUUID();
+    const workflowId = conversationWorkflowId(conversationId);
+    const signal = (event: ConversationEvent) =>
+      client.workflow.signalWithStart(conversationWorkflowType, { workflowId, taskQueue, args: [{ conversationId } satisfies ConversationWorkflowInput], signal: freshchatEventSignal, signalArgs: [event] });
+    await activityWorker.runUntil(run({ conversationId, workflowId, calls, signal, workflowWorker }));
+  }
+
+  it("a turn whose answer comes with a rep's takeover and hand-back is dropped: the messages were the rep's (found by the soak)", async () => {
+    // The workflow worker is away while the AI answers and the rep takes the chat and hands it back: one workflow task sees all three.
     let started: () => void = () => undefined;
     const aiStarted = new Promise<void>((resolve) => (started = resolve));
     let release: () => void = () => undefined;
@@ -388,16 +406,7 @@ describe('workflow race branches (fake activities, real server)', function () {
       await released;
       return decision('reply');
     };
-    const activityWorker = await Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, activities: fakeActivities(calls, { decide }) });
-    // The workflow worker runs the reads in front of a reply (local activities) and no ordinary activity.
-    const workflowWorker = () =>
-      Worker.create({ connection: server.env.nativeConnection, namespace: server.namespace, taskQueue, dataConverter, workflowBundle: server.bundle, maxCachedWorkflows: 0, activities: fakeActivities(calls, { decide }), enableNonLocalActivities: false });
-    const conversationId = randomUUID();
-    const workflowId = conversationWorkflowId(conversationId);
-    const signal = (event: ConversationEvent) =>
-      client.workflow.signalWithStart(conversationWorkflowType, { workflowId, taskQueue, args: [{ conversationId } satisfies ConversationWorkflowInput], signal: freshchatEventSignal, signalArgs: [event] });
-    const assignment = (toAgentId: string, actorType = 'agent'): ConversationEvent => ({ kind: 'assignment', eventId: randomUUID(), at: new Date().toISOString(), actorType, toAgentId, toGroupId: '' });
-    await activityWorker.runUntil(async () => {
+    await withWorkflowWorkerAway({ decide }, async ({ conversationId, workflowId, calls, signal, workflowWorker }) => {
       const first = await workflowWorker();
       await first.runUntil(async () => {
         await signal(customer('Where is my order?'));
@@ -416,6 +425,45 @@ describe('workflow race branches (fake activities, real server)', function () {
         await eventually(async () => (await decisions(conversationId)).some((d) => d.rule === 'lost_ownership_race' && d.outcome === 'dropped'), 'the dropped turn');
         expect(await state(conversationId)).to.include({ state: 'ai_active', pendingCustomerMessages: 0 });
         expect(calls.postAiReply ?? 0).to.equal(0);
+      });
+    });
+  });
+
+  it("a customer message queued with a rep's move of the reopened chat to the queue is not claimed: the team has it (found by the soak)", async () => {
+    await withWorkflowWorkerAway({ decide: async () => decision('reply') }, async ({ conversationId, calls, signal, workflowWorker }) => {
+      const first = await workflowWorker();
+      await first.runUntil(async () => {
+        await signal(customer('Where is my order?'));
+        await eventually(async () => calls.postAiReply === 1, 'the first answer');
+        await signal({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'agent', resolverId: 'rep-1' });
+        await eventually(async () => (await state(conversationId)).state === 'resolved', "the rep's resolution");
+      });
+      // Behind Freshchat: the customer reopens and writes, a rep moves the chat to the queue; Freshchat shows it unassigned
+      // when the claim reads, so only the queued event can say the move was a person's.
+      await signal({ kind: 'reopen', eventId: randomUUID(), at: new Date().toISOString(), reopenerType: 'user' });
+      await signal(customer('One more question'));
+      await signal(assignment(''));
+      const second = await workflowWorker();
+      await second.runUntil(async () => {
+        await eventually(async () => (await state(conversationId)).session === 2 && (await state(conversationId)).state !== 'waiting', 'the next session, decided');
+        await new Promise((r) => setTimeout(r, 800));
+        expect(await state(conversationId)).to.include({ state: 'escalated', escalationRule: 'ops_signal', pendingCustomerMessages: 1 });
+        expect(calls.claimForAiAgent).to.equal(1);
+        expect(calls.decideNextStep).to.equal(1);
+        expect(calls.postAiReply).to.equal(1);
+      });
+    });
+  });
+
+  it("a new conversation's first message queued with Freshchat's own unassignment is claimed after it, and answered", async () => {
+    await withWorkflowWorkerAway({ decide: async () => decision('reply') }, async ({ conversationId, calls, signal, workflowWorker }) => {
+      await signal(customer('Where is my order?'));
+      await signal(assignment('', 'system'));
+      const worker = await workflowWorker();
+      await worker.runUntil(async () => {
+        await eventually(async () => calls.postAiReply === 1, 'the answer');
+        expect(await state(conversationId)).to.include({ state: 'ai_active', pendingCustomerMessages: 0 });
+        expect(calls.claimForAiAgent).to.equal(1);
       });
     });
   });
