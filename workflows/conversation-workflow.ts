@@ -112,6 +112,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(stateQuery, () => conversation.view);
   setHandler(decisionsQuery, () => conversation.decisions);
 
+  decidePatchesAtStart();
   const searchAttributes = new SearchAttributePublisher();
   const { firstExecutionRunId: chainId, workflowId } = workflowInfo();
   // Decided once per run: runs that began before these existed replay their history as it was.
@@ -160,6 +161,19 @@ async function loadSessionPolicy(freshchatCalls: FreshchatCalls, reads: Assistan
     if (loaded) return loaded;
     await sleep('5 minutes', { summary: 'settings or Freshchat refused: wait, then try again' });
   }
+}
+
+/**
+ * A run that begins with the `patches-decided-at-start` marker decides every patch now, in its first workflow task; later
+ * `patched()` calls return the same answer without a marker of their own. A patch first decided right after a local
+ * activity could land one workflow task after the activity's marker (a query for a workflow its worker does not cache
+ * ended the task in between), and replay, which looks for a patch's marker in the task it resolves the activity in,
+ * then failed every task of that workflow (test/integration/workflow-races.test.ts). Runs from before decide each patch
+ * where they reach it, as they did.
+ */
+function decidePatchesAtStart(): void {
+  if (!patched(patchIds.decidedAtStart)) return;
+  for (const id of Object.values(patchIds)) patched(id);
 }
 
 /** Ops signals may carry a reason; the CLI may send none, or not a string. */

@@ -4,6 +4,8 @@
  * and the data-protection test knows which marker payloads the SDK writes in plain JSON.
  */
 export const patchIds = {
+  /** Every patch of a run is decided in its first workflow task, before any local activity (see decidePatchesAtStart). */
+  decidedAtStart: 'patches-decided-at-start',
   /** Reconciliation with Freshchat and the Freshchat-failure branch of the AI turn. */
   reconcileWithFreshchat: 'reconcile-with-freshchat',
   /** A handoff is announced to the customer once per session. */

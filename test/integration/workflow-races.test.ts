@@ -49,6 +49,7 @@ interface Fakes {
   resolveInFreshchat?: () => ResolveOutcome | Promise<ResolveOutcome>;
   claimForAiAgent?: () => ClaimOutcome;
   readConversationOwner?: () => Promise<ConversationOwner>;
+  identifyContact?: () => Promise<void>;
 }
 
 function fakeActivities(calls: Calls, fakes: Fakes) {
@@ -67,7 +68,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     postPrivateNote: async () => (called('postPrivateNote'), randomUUID()),
     postApprovalRequest: async () => (called('postApprovalRequest'), randomUUID()),
     resolveInFreshchat: async () => (called('resolveInFreshchat'), fakes.resolveInFreshchat?.() ?? { resolved: true }),
-    identifyContact: async () => ({ contactId: `ct_${'0'.repeat(24)}` }),
+    identifyContact: async () => (await fakes.identifyContact?.(), { contactId: `ct_${'0'.repeat(24)}` }),
     readUnansweredCustomerMessages: async () => [],
   };
   const assistant: AssistantActivities = {
@@ -466,5 +467,33 @@ describe('workflow race branches (fake activities, real server)', function () {
         expect(calls.claimForAiAgent).to.equal(1);
       });
     });
+  });
+
+  it("new conversations queried while their opening reads run (a worker without a cache) answer, and their histories replay", async function () {
+    this.timeout(120_000);
+    // An operator looks at a new workflow (the Web UI, `temporal workflow query`) while its local reads run. With no cache,
+    // a query could end the workflow task before the code after a read ran, and a patch decided there landed in the next
+    // task: replay then failed every task of that workflow. The race is one of timing: each conversation draws it
+    // (without the fix, about one conversation in nine here).
+    const identifyContact = () => new Promise<void>((r) => setTimeout(r, 1500));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await withWorkflowWorkerAway({ decide: async () => decision('reply'), identifyContact }, async ({ conversationId, workflowId, calls, signal, workflowWorker }) => {
+        const worker = await workflowWorker();
+        await worker.runUntil(async () => {
+          await signal(customer('Where is my order?'));
+          const asked: Promise<unknown>[] = [];
+          for (let i = 0; i < 30; i++) {
+            asked.push(client.withDeadline(Date.now() + 5_000, () => state(conversationId)));
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          // Without a cache some queries time out (the SDK drops queries buffered for an evicted run); none may fail replay.
+          const failures = (await Promise.allSettled(asked)).flatMap((a) => (a.status === 'rejected' ? [String(a.reason)] : []));
+          expect(failures.filter((f) => /nondeterminism/i.test(f))).to.deep.equal([]);
+          await eventually(async () => calls.postAiReply === 1, 'the answer', 15_000);
+        });
+        const { bundle } = await testServer();
+        await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter }, await client.workflow.getHandle(workflowId).fetchHistory());
+      });
+    }
   });
 });
