@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'chai';
+import { seededRandom } from '../../lib/seeded-random.js';
 import { maxCustomerTextChars } from '../../workflow-safe/text.js';
 import {
   aiReplies,
@@ -35,9 +35,8 @@ async function largestSignalBytes(system: TestSystem, conversationId: string): P
  * answered instead of handing off.
  */
 function fixedNoise(length: number): Buffer {
-  const blocks: Buffer[] = [];
-  for (let i = 0; blocks.length * 32 < length; i++) blocks.push(createHash('sha256').update(`noise-${i}`).digest());
-  return Buffer.concat(blocks).subarray(0, length);
+  const random = seededRandom(150_000);
+  return Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
 }
 
 describe('hardening (real Temporal, Freshchat sandbox over HTTP)', function () {
