@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --minutes N [--workers K] [--conversations C] [--seed S] [--drain-seconds D] [--temporal dev|postgres]`:
+ * `npm run soak -- --minutes N [--workers K] [--conversations C] [--seed S] [--drain-seconds D] [--temporal dev|postgres] [--quiet-window SECONDS]`:
  * the product under everything going wrong at once, all on loopback, then a verdict from the
  * sandbox's own record and the workflows' state (soak/checks.ts).
  *
@@ -60,6 +60,8 @@ function options() {
       'drain-seconds': { type: 'string', default: '120' },
       'keep-data': { type: 'boolean', default: false },
       temporal: { type: 'string', default: 'dev' },
+      // 0: a new conversation's first AI call is made while the claim runs (README, A turn).
+      'quiet-window': { type: 'string', default: '0.5' },
     },
   });
   if (values.temporal !== 'dev' && values.temporal !== 'postgres') throw new Error('--temporal must be dev or postgres');
@@ -76,6 +78,7 @@ function options() {
     drainSeconds: number('drain-seconds', 10, 1800),
     keepData: values['keep-data'] === true,
     temporal: values.temporal as 'dev' | 'postgres',
+    quietWindowSeconds: number('quiet-window', 0, 60),
   };
 }
 
@@ -140,7 +143,7 @@ async function main(): Promise<number> {
       ],
       handoff: { phrases: ['talk to a human'], sentimentAtOrBelow: 'very_negative', minConfidence: 0.2, maxAiRepliesPerSession: 50 },
       // Short timings: a quiet conversation is resolved as inactive (and reconciled with Freshchat) within the drain.
-      conversation: { quietWindowSeconds: 0.5, inactivitySeconds: 30, nudge: false },
+      conversation: { quietWindowSeconds: opts.quietWindowSeconds, inactivitySeconds: 30, nudge: false },
       messages: Object.fromEntries(Object.entries(notices).map(([k, v]) => [k, { default: v }])),
     }));
 

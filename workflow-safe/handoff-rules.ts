@@ -1,4 +1,5 @@
 import { sentimentRank, type AiAction, type AiDecision } from './decision.js';
+import type { OfficeHoursStatus } from './office-hours.js';
 import { escapeRegExp, foldText } from './text.js';
 
 /**
@@ -66,6 +67,22 @@ export function matchHandoffPhrase(text: string, phrases: string[]): string | nu
     if (phrasePattern(phrase)?.test(folded)) return phrase;
   }
   return null;
+}
+
+/**
+ * A handoff that needs no AI, checked before it is asked: the customer asked for a person, or the
+ * office is closed and the settings hand off then (`afterHours: handoff`).
+ */
+export function escalationBeforeAi(
+  customerText: string,
+  phrases: string[],
+  hours: OfficeHoursStatus,
+  afterHours: string | undefined,
+): { rule: Extract<RuleName, 'handoff_phrase' | 'office_hours'>; reason: string } | undefined {
+  const phrase = matchHandoffPhrase(customerText, phrases);
+  if (phrase) return { rule: 'handoff_phrase', reason: `The customer asked for a person ("${phrase}")` };
+  if (!hours.open && afterHours === 'handoff') return { rule: 'office_hours', reason: 'Outside office hours' };
+  return undefined;
 }
 
 /**

@@ -5,12 +5,12 @@
  * state lives in the Conversation domain class, which owns every write to it.
  */
 import { CancellationScope, condition, isCancellation, log, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { AiStepOutcome, AiTurnOutcome, AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
+import type { AiStepOutcome, AiTurnOutcome, AiTurnRequest, AssistantActivities, SessionPolicy } from '../activities/assistant-activities.js';
 import type { ContactActivities } from '../activities/contact-activities.js';
 import type { CustomerNoticeKind, FreshchatActivities, LostOwnership, NoteContent, PostOutcome } from '../activities/freshchat-activities.js';
 import type { AiDecision } from '../workflow-safe/decision.js';
 import { failureTypes, isFreshchatFailure, readActivityFailure, type CrossedFailure } from '../workflow-safe/failures.js';
-import { applyDecisionRules, matchHandoffPhrase, type RuleName } from '../workflow-safe/handoff-rules.js';
+import { applyDecisionRules, escalationBeforeAi, type RuleName } from '../workflow-safe/handoff-rules.js';
 import { describeOpening, officeHoursAt } from '../workflow-safe/office-hours.js';
 import { boundCustomerText } from '../workflow-safe/text.js';
 import { idempotencyKeyOf, type ToolActivity, type ToolCallRecord, type ToolCallRequest, type ToolPolicy, type ToolStep } from '../workflow-safe/tool-calls.js';
@@ -129,24 +129,37 @@ export class FreshchatCalls {
   }
 }
 
-/** The AI turn in progress, if any: anything that may mean a human took over cancels it at once. */
+/** The AI call in progress, if any: anything that may mean a human took over cancels it at once. */
 export class InterruptibleAiTurn {
   private scope?: CancellationScope;
 
   cancelIf(mayBeTakeover: boolean): void {
-    if (mayBeTakeover) this.scope?.cancel();
+    if (mayBeTakeover) this.cancel();
+  }
+
+  cancel(): void {
+    this.scope?.cancel();
   }
 
   async run<T>(think: () => Promise<T>): Promise<T> {
+    let mine: CancellationScope | undefined;
     try {
       return await CancellationScope.cancellable(async () => {
-        this.scope = CancellationScope.current();
+        mine = this.scope = CancellationScope.current();
         return think();
       });
     } finally {
-      this.scope = undefined;
+      // A call dropped unread (asked beside the claim) settles after the next one began: that one stays cancellable.
+      if (this.scope === mine) this.scope = undefined;
     }
   }
+}
+
+/** The AI's first step of a turn, asked before the turn began (beside the claim): the request it was asked with, and the messages it answers. */
+interface EarlyAiStep {
+  request: string;
+  answering: string[];
+  outcome: Promise<AiStepOutcome>;
 }
 
 export interface ConversationProcessDeps {
@@ -162,6 +175,12 @@ export interface ConversationProcessDeps {
    * waiting chat to the queue hands it to the team.
    */
   claimAfterQueuedAssignments: boolean;
+  /**
+   * Decided once per run (patch `ai-beside-claim`): with no quiet window, the AI is asked while
+   * a claim runs; its answer counts only if the claim makes the chat the AI's and the turn asks
+   * the same of the same messages.
+   */
+  askAiBesideClaim: boolean;
 }
 
 export class ConversationProcess {
@@ -179,6 +198,9 @@ export class ConversationProcess {
   private readonly recorder: SessionRecorder;
   private readonly conversationId: string;
   private readonly claimAfterQueuedAssignments: boolean;
+  private readonly askAiBesideClaim: boolean;
+  /** The AI call made beside the claim, until the turn takes it or it is dropped (cancelled). */
+  private earlyStep?: EarlyAiStep;
   /** A customer message's claim waits for the assignments queued behind it (handleInbox runs it when they are handled). */
   private claimDeferred = false;
 
@@ -195,6 +217,7 @@ export class ConversationProcess {
     this.recorder = deps.recorder;
     this.conversationId = deps.conversation.view.conversationId;
     this.claimAfterQueuedAssignments = deps.claimAfterQueuedAssignments;
+    this.askAiBesideClaim = deps.askAiBesideClaim;
   }
 
   get timings(): SessionTimings {
@@ -240,6 +263,7 @@ export class ConversationProcess {
   async handleInbox(): Promise<void> {
     for (;;) {
       for (let item = this.conversation.takeNext(); item; item = this.conversation.takeNext()) await this.handle(item);
+      if (this.conversation.state !== 'ai_active') this.dropEarlyStep(); // a rep, ops or Freshchat holds it now
       if (!this.claimDeferred) return;
       this.claimDeferred = false;
       if (this.conversation.state !== 'waiting') continue; // the assignments decided: a rep, the queue or the AI holds it
@@ -363,8 +387,48 @@ export class ConversationProcess {
     if (claimLater) this.claimDeferred = true;
     const claim = c.state === 'waiting' && !claimLater ? () => this.claimIfOurs() : undefined;
     await identify?.();
-    await claim?.();
+    if (claim) {
+      const claiming = claim();
+      // No quiet window: the AI is asked while the claim runs, instead of after it (the answer waits for the claim's verdict).
+      if (this.mayAskBesideClaim()) this.earlyStep = this.askAhead();
+      await claiming;
+      if (c.state !== 'ai_active') this.dropEarlyStep();
+    }
     this.publish();
+  }
+
+  /** Auto routing's guarded claim, no quiet window, and nothing that hands off before the AI is asked; the inputs of the turn known. */
+  private mayAskBesideClaim(): boolean {
+    const c = this.conversation;
+    const p = this.policy;
+    if (!this.askAiBesideClaim || p.routingMode !== 'auto' || !withGuardedClaim() || p.quietWindowMs !== 0) return false;
+    if (c.view.contactId && c.currentSession.earlierSummaries === undefined) return false; // the turn loads them first
+    const customerText = c.pending.map((m) => m.text).join('\n');
+    return !escalationBeforeAi(customerText, p.handoff.phrases, officeHoursAt(new Date(now()), p.officeHours), p.officeHours?.afterHours);
+  }
+
+  /** The first AI call of the turn to come, asked now (see askAi). A handled rejection: a step dropped unread fails nothing. */
+  private askAhead(): EarlyAiStep {
+    const request = this.aiStepRequest([], (this.policy.actions?.maxToolCallsPerTurn ?? 0) > 0);
+    const outcome = this.aiTurn.run(() => this.assistant.decideNextStep(request));
+    outcome.catch(() => undefined);
+    return { request: JSON.stringify(request), answering: this.conversation.pending.map((m) => m.eventId), outcome };
+  }
+
+  /** The early step, if the turn asks the same of the same messages; otherwise it is cancelled and the turn asks anew. */
+  private takeEarlyStep(request: AiTurnRequest, answering: string[]): Promise<AiStepOutcome> | undefined {
+    const early = this.earlyStep;
+    if (!early) return undefined;
+    this.earlyStep = undefined;
+    if (early.request === JSON.stringify(request) && early.answering.join() === answering.join()) return early.outcome;
+    this.aiTurn.cancel();
+    return undefined;
+  }
+
+  private dropEarlyStep(): void {
+    if (!this.earlyStep) return;
+    this.earlyStep = undefined;
+    this.aiTurn.cancel();
   }
 
   /**
@@ -523,19 +587,13 @@ export class ConversationProcess {
     const customerText = c.pending.map((m) => m.text).join('\n');
     const notBefore = notBeforeNow();
 
-    const phrase = matchHandoffPhrase(customerText, p.handoff.phrases);
-    if (phrase) {
-      c.markAnswered(answering);
-      const reason = `The customer asked for a person ("${phrase}")`;
-      c.recordDecision({ action: 'escalate', rule: 'handoff_phrase', reason, outcome: 'escalated' }, turn);
-      return this.escalate('handoff_phrase', reason);
-    }
     const hours = officeHoursAt(new Date(now()), p.officeHours);
-    if (!hours.open && p.officeHours?.afterHours === 'handoff') {
+    const handOff = escalationBeforeAi(customerText, p.handoff.phrases, hours, p.officeHours?.afterHours);
+    if (handOff) {
+      this.dropEarlyStep();
       c.markAnswered(answering);
-      const reason = 'Outside office hours';
-      c.recordDecision({ action: 'escalate', rule: 'office_hours', reason, outcome: 'escalated' }, turn);
-      return this.escalate('office_hours', reason);
+      c.recordDecision({ action: 'escalate', rule: handOff.rule, reason: handOff.reason, outcome: 'escalated' }, turn);
+      return this.escalate(handOff.rule, handOff.reason);
     }
 
     if (c.currentSession.earlierSummaries === undefined && c.view.contactId) c.rememberEarlierSummaries(await this.loadEarlierSummaries(c.view.contactId));
@@ -747,17 +805,9 @@ export class ConversationProcess {
    */
   private async askAi(turn: TurnRef, answering: string[], steps: ToolStep[], mayCallTools: boolean): Promise<AiStepOutcome | undefined> {
     const c = this.conversation;
-    const tools = this.policy.tools?.length ? { ...(steps.length > 0 && { steps }), mayCallTools } : {};
+    const request = this.aiStepRequest(steps, mayCallTools);
     try {
-      return await this.aiTurn.run(() =>
-        this.assistant.decideNextStep({
-          conversationId: this.conversationId,
-          sessionStartedAt: c.currentSession.startedAt,
-          language: c.view.language,
-          earlierSummaries: c.currentSession.earlierSummaries,
-          ...tools,
-        }),
-      );
+      return await (this.takeEarlyStep(request, answering) ?? this.aiTurn.run(() => this.assistant.decideNextStep(request)));
     } catch (error) {
       if (isCancellation(error)) {
         c.recordDecision({ action: 'reply', rule: 'lost_ownership_race', reason: 'AI turn cancelled: a human may have taken over', outcome: 'dropped' }, turn);
@@ -792,6 +842,12 @@ export class ConversationProcess {
       await this.escalate('ai_failure', 'AI unavailable');
       return undefined;
     }
+  }
+
+  private aiStepRequest(steps: ToolStep[], mayCallTools: boolean): AiTurnRequest {
+    const c = this.conversation;
+    const tools = this.policy.tools?.length ? { ...(steps.length > 0 && { steps }), mayCallTools } : {};
+    return { conversationId: this.conversationId, sessionStartedAt: c.currentSession.startedAt, language: c.view.language, earlierSummaries: c.currentSession.earlierSummaries, ...tools };
   }
 
   // ---- effects on Freshchat --------------------------------------------------------------------

@@ -40,4 +40,6 @@ export const patchIds = {
   openingReadsTogether: 'opening-reads-together',
   /** A customer message that comes with assignments still queued is claimed after them; a person moving a waiting chat to the queue hands it off (found by the soak; decided once per run). */
   claimAfterQueuedAssignments: 'claim-after-queued-assignments',
+  /** With no quiet window, the AI is asked while a claim runs, its answer used if the claim makes the chat the AI's (decided once per run). */
+  aiBesideClaim: 'ai-beside-claim',
 } as const;

@@ -50,6 +50,9 @@ interface Fakes {
   claimForAiAgent?: () => ClaimOutcome;
   readConversationOwner?: () => Promise<ConversationOwner>;
   identifyContact?: () => Promise<void>;
+  claimForAiAgentAsync?: () => Promise<ClaimOutcome>;
+  /** Settings of the session policy that differ from `policy` above. */
+  policy?: Partial<SessionPolicy>;
 }
 
 function fakeActivities(calls: Calls, fakes: Fakes) {
@@ -61,7 +64,9 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     readConversationOwner: async () => (called('readConversationOwner'), (await fakes.readConversationOwner?.()) ?? { status: 'new', assignedAgentId: '', assignedGroupId: '' }),
     checkOwnership: async () => (called('checkOwnership'), undefined),
     assignToAiAgent: async () => (called('assignToAiAgent'), aiAgentId),
-    claimForAiAgent: async () => (called('claimForAiAgent'), fakes.claimForAiAgent?.() ?? { owner: { status: 'new', assignedAgentId: '', assignedGroupId: '' }, claimed: true }),
+    claimForAiAgent: async () => (
+      called('claimForAiAgent'), (await fakes.claimForAiAgentAsync?.()) ?? fakes.claimForAiAgent?.() ?? { owner: { status: 'new', assignedAgentId: '', assignedGroupId: '' }, claimed: true }
+    ),
     postAiReply: async () => (called('postAiReply'), (await fakes.postAiReply?.()) ?? posted()),
     postCustomerNotice: async () => (called('postCustomerNotice'), fakes.postCustomerNotice?.() ?? posted()),
     handOffToQueue: async () => (called('handOffToQueue'), { assignedAgentId: '' }),
@@ -72,7 +77,7 @@ function fakeActivities(calls: Calls, fakes: Fakes) {
     readUnansweredCustomerMessages: async () => [],
   };
   const assistant: AssistantActivities = {
-    loadSessionPolicy: async () => policy,
+    loadSessionPolicy: async () => ({ ...policy, ...fakes.policy }),
     decideNextStep: async () => (called('decideNextStep'), fakes.decide ? fakes.decide() : Promise.reject(new Error('no AI in this test'))),
   };
   const contacts: ContactActivities = { loadEarlierSummaries: async () => [] };
@@ -320,6 +325,89 @@ describe('workflow race branches (fake activities, real server)', function () {
       expect((await state(conversationId)).resolvedBy).to.equal('rep');
       expect(calls.decideNextStep ?? 0).to.equal(0);
       expect(calls.postAiReply ?? 0).to.equal(0);
+    });
+  });
+
+  describe('no quiet window: the AI is asked while the claim runs', () => {
+    const noQuietWindow = { quietWindowMs: 0 };
+    const open = { status: 'new', assignedAgentId: '', assignedGroupId: '' };
+    /** Resolves when the AI is first asked; `within` says whether that came before the claim answered (it waits up to 2 s for it). */
+    const aiAskedSignal = () => {
+      let asked!: () => void;
+      const happened = new Promise<void>((r) => (asked = r));
+      return { asked: () => asked(), happened, within: () => Promise.race([happened.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]) };
+    };
+    /** An AI call that thinks until it is cancelled, heartbeating (that is how the cancellation arrives). */
+    const thinkUntilCancelled = async (): Promise<boolean> => {
+      const context = Context.current();
+      for (let i = 0; i < 200 && !context.cancellationSignal.aborted; i++) {
+        context.heartbeat();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return context.cancellationSignal.aborted;
+    };
+
+    it("a new conversation's first AI call starts before the claim answers, and its answer is posted once", async () => {
+      const ai = aiAskedSignal();
+      let askedBeforeClaimAnswered: boolean | undefined;
+      const decide = async () => (ai.asked(), decision('reply'));
+      const claimForAiAgentAsync = async (): Promise<ClaimOutcome> => ((askedBeforeClaimAnswered = await ai.within()), { owner: open, claimed: true });
+      await withFakeWorker({ decide, claimForAiAgentAsync, policy: noQuietWindow }, async ({ conversationId, calls, signal }) => {
+        await signal(customer('Where is my order?'));
+        await eventually(async () => calls.postAiReply === 1, 'the answer');
+        expect(askedBeforeClaimAnswered).to.equal(true);
+        expect(calls.decideNextStep).to.equal(1);
+        expect(await state(conversationId)).to.include({ state: 'ai_active', pendingCustomerMessages: 0 });
+        expect((await decisions(conversationId)).map((d) => `${d.rule}:${d.outcome}`)).to.deep.equal(['ai_decision:posted']);
+      });
+    });
+
+    it('a claim that finds a rep cancels the AI call made beside it; nothing reaches the customer', async () => {
+      const ai = aiAskedSignal();
+      let aborted = false;
+      const decide = async (): Promise<AiTurnOutcome> => {
+        ai.asked();
+        aborted = await thinkUntilCancelled();
+        throw new Error('cancelled');
+      };
+      const claimForAiAgentAsync = async (): Promise<ClaimOutcome> => (await ai.within(), { owner: { status: 'assigned', assignedAgentId: 'rep-1', assignedGroupId: '' }, claimed: false });
+      await withFakeWorker({ decide, claimForAiAgentAsync, policy: noQuietWindow }, async ({ conversationId, calls, signal }) => {
+        await signal(customer('Where is my order?'));
+        await eventually(async () => (await state(conversationId)).state === 'human', 'the takeover the claim found');
+        await eventually(async () => aborted, "the AI call's cancellation", 10_000);
+        expect(calls.decideNextStep).to.equal(1);
+        expect(calls.postAiReply ?? 0).to.equal(0);
+        expect(calls.postCustomerNotice ?? 0).to.equal(0);
+        expect(await decisions(conversationId)).to.deep.equal([]); // no turn began
+      });
+    });
+
+    it('a customer message during the claim drops the answer asked beside it: the turn asks again and answers both, once', async () => {
+      const ai = aiAskedSignal();
+      let secondSent!: () => void;
+      const second = new Promise<void>((r) => (secondSent = r));
+      let firstAborted = false;
+      let asks = 0;
+      const decide = async (): Promise<AiTurnOutcome> => {
+        if (++asks > 1) return decision('reply');
+        ai.asked();
+        firstAborted = await thinkUntilCancelled();
+        throw new Error('cancelled');
+      };
+      const claimForAiAgentAsync = async (): Promise<ClaimOutcome> => (await ai.within(), await second, { owner: open, claimed: true });
+      await withFakeWorker({ decide, claimForAiAgentAsync, policy: noQuietWindow }, async ({ conversationId, calls, signal }) => {
+        await signal(customer('Where is my order?'));
+        await ai.happened;
+        await signal(customer('It is order 1234.'));
+        secondSent();
+        await eventually(async () => calls.postAiReply === 1, 'the answer');
+        await eventually(async () => firstAborted, 'the early call cancelled', 10_000);
+        await new Promise((r) => setTimeout(r, 500)); // a second post would have landed by now
+        expect(calls.postAiReply).to.equal(1);
+        expect(calls.decideNextStep).to.equal(2);
+        expect(await state(conversationId)).to.include({ state: 'ai_active', pendingCustomerMessages: 0 });
+        expect((await decisions(conversationId)).map((d) => `${d.rule}:${d.outcome}`)).to.deep.equal(['ai_decision:posted']);
+      });
     });
   });
 

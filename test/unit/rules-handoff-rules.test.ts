@@ -1,6 +1,22 @@
 import { expect } from 'chai';
 import type { AiDecision } from '../../workflow-safe/decision.js';
-import { applyDecisionRules, matchHandoffPhrase, type DecisionRulesContext } from '../../workflow-safe/handoff-rules.js';
+import { applyDecisionRules, escalationBeforeAi, matchHandoffPhrase, type DecisionRulesContext } from '../../workflow-safe/handoff-rules.js';
+
+describe('escalationBeforeAi', () => {
+  const open = { open: true, nextOpening: null, nextClosing: null };
+  const closed = { open: false, nextOpening: new Date('2026-12-04T09:00:00Z'), nextClosing: null };
+
+  it('hands off for a phrase first, then for closed hours when the settings hand off then', () => {
+    expect(escalationBeforeAi('I want a human', ['human'], closed, 'handoff')).to.deep.equal({ rule: 'handoff_phrase', reason: 'The customer asked for a person ("human")' });
+    expect(escalationBeforeAi('Where is my order?', ['human'], closed, 'handoff')).to.deep.equal({ rule: 'office_hours', reason: 'Outside office hours' });
+  });
+
+  it('leaves it to the AI when open, or closed with the AI answering until the opening', () => {
+    expect(escalationBeforeAi('Where is my order?', ['human'], open, 'handoff')).to.equal(undefined);
+    expect(escalationBeforeAi('Where is my order?', ['human'], closed, 'ai-until-open')).to.equal(undefined);
+    expect(escalationBeforeAi('Where is my order?', ['human'], closed, undefined)).to.equal(undefined);
+  });
+});
 
 describe('matchHandoffPhrase', () => {
   const phrases = ['talk to a human', 'agent', 'mit einem Menschen', 'représentant'];
