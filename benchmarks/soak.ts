@@ -60,7 +60,7 @@ function options() {
       'drain-seconds': { type: 'string', default: '120' },
       'keep-data': { type: 'boolean', default: false },
       temporal: { type: 'string', default: 'dev' },
-      // 0: a new conversation's first AI call is made while the claim runs (README, A turn).
+      // 0: the AI is asked while a claim runs (README, A turn).
       'quiet-window': { type: 'string', default: '0.5' },
     },
   });

@@ -1,5 +1,5 @@
 import { sentimentRank, type AiAction, type AiDecision } from './decision.js';
-import type { OfficeHoursStatus } from './office-hours.js';
+import type { OfficeHours, OfficeHoursStatus } from './office-hours.js';
 import { escapeRegExp, foldText } from './text.js';
 
 /**
@@ -77,7 +77,7 @@ export function escalationBeforeAi(
   customerText: string,
   phrases: string[],
   hours: OfficeHoursStatus,
-  afterHours: string | undefined,
+  afterHours: OfficeHours['afterHours'] | undefined,
 ): { rule: Extract<RuleName, 'handoff_phrase' | 'office_hours'>; reason: string } | undefined {
   const phrase = matchHandoffPhrase(customerText, phrases);
   if (phrase) return { rule: 'handoff_phrase', reason: `The customer asked for a person ("${phrase}")` };

@@ -391,8 +391,7 @@ export class ConversationProcess {
       const claiming = claim();
       // No quiet window: the AI is asked while the claim runs, instead of after it (the answer waits for the claim's verdict).
       if (this.mayAskBesideClaim()) this.earlyStep = this.askAhead();
-      await claiming;
-      if (c.state !== 'ai_active') this.dropEarlyStep();
+      await claiming; // a claim that leaves the chat to someone else drops the early step (handleInbox)
     }
     this.publish();
   }
@@ -418,10 +417,11 @@ export class ConversationProcess {
   /** The early step, if the turn asks the same of the same messages; otherwise it is cancelled and the turn asks anew. */
   private takeEarlyStep(request: AiTurnRequest, answering: string[]): Promise<AiStepOutcome> | undefined {
     const early = this.earlyStep;
-    if (!early) return undefined;
-    this.earlyStep = undefined;
-    if (early.request === JSON.stringify(request) && early.answering.join() === answering.join()) return early.outcome;
-    this.aiTurn.cancel();
+    if (early && early.request === JSON.stringify(request) && early.answering.join() === answering.join()) {
+      this.earlyStep = undefined;
+      return early.outcome;
+    }
+    this.dropEarlyStep();
     return undefined;
   }
 
