@@ -185,10 +185,9 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       freshchatCall(() => client.listRecentMessages(conversationId, since, 100)),
     ]);
     if (conversation.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
-    // A retried post can outlive its session: a rep resolved, the customer wrote again (newest first).
-    const answered = recent.find((m) => answering.includes(m.id))?.interaction_id;
-    const current = recent[0]?.interaction_id;
-    if (answered && current && answered !== current) return { lostTo: 'new_session', reason: 'Freshchat began a new session after the messages this reply answers' };
+    // A retried post can outlive its session: a rep resolved, the customer wrote again.
+    const answered = recent.find((m) => answering.includes(m.id));
+    if (answered && beganNewSessionAfter(recent, answered.id)) return { lostTo: 'new_session', reason: 'Freshchat began a new session after the messages this reply answers' };
     const assignee = conversation.assigned_agent_id ?? '';
     if (assignee && assignee !== me) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
     for (const message of recent) {
@@ -282,17 +281,29 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       return { posted: true, messageId: await postOnce(input.conversationId, text, 'normal', input.notBefore) };
     },
 
-    /** Puts the conversation in the reps' unassigned queue, or the configured handoff group. */
     /**
-     * Into the reps' queue, unless a rep was quicker: a conversation a rep resolved or took in
-     * the meantime is left as it is (setting it to `new` would reopen or take it from them).
-     * Returns the assignee the conversation has afterwards ('' = none; histories from before this have no result).
+     * Into the reps' queue (or the configured handoff group), unless a rep was quicker or the
+     * session is over: a conversation a rep resolved or took in the meantime is left as it is
+     * (setting it to `new` would reopen or take it from them), and so is one Freshchat began a new
+     * session in after the handoff's own notice (`notice`; found by the soak: a move retried past a
+     * rep's resolution and the customer's reopen put the new session in the queue). Returns the
+     * assignee the conversation has afterwards ('' = none; histories from before this have no
+     * result, and pass the conversation id alone).
      */
-    async handOffToQueue(conversationId: string): Promise<{ assignedAgentId: string }> {
-      const [current, me] = await Promise.all([freshchatCall(() => client.getConversation(conversationId)), aiAgent()]);
+    async handOffToQueue(input: string | { conversationId: string; notice?: { messageId: string; notBefore: string } }): Promise<{ assignedAgentId: string }> {
+      const { conversationId, notice } = typeof input === 'string' ? { conversationId: input } : input;
+      const [current, me, recent] = await Promise.all([
+        freshchatCall(() => client.getConversation(conversationId)),
+        aiAgent(),
+        notice ? freshchatCall(() => client.listRecentMessages(conversationId, notice.notBefore, 100)) : undefined,
+      ]);
       const assignee = current.assigned_agent_id ?? '';
       if (current.status === 'resolved' || (assignee && assignee !== me)) {
         logger.info({ conversationId, status: current.status }, 'handoff left the conversation as it is: a rep resolved or took it first');
+        return { assignedAgentId: assignee };
+      }
+      if (notice && recent && beganNewSessionAfter(recent, notice.messageId)) {
+        logger.info({ conversationId, status: current.status }, 'handoff left the conversation as it is: Freshchat began a new session after the handoff');
         return { assignedAgentId: assignee };
       }
       // To a group, Freshchat takes the chat away from its agent too.
@@ -399,6 +410,17 @@ export function contactIdFor(key: { email: string } | { userId: string }, secret
   if (secret.length < CONTACT_ID_SECRET_MIN_LENGTH) throw new Error(`the contact id secret must be at least ${CONTACT_ID_SECRET_MIN_LENGTH} characters`);
   const material = 'email' in key ? `email:${key.email}` : `user:${key.userId}`;
   return `ct_${createHmac('sha256', secret).update(material).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Freshchat began a new session (a resolution, then a reopen: a new interaction id) after the
+ * message `messageId`: the newest message (`recent` is newest first) is of another interaction.
+ * False when the message is not among `recent` or either has no interaction id.
+ */
+function beganNewSessionAfter(recent: readonly FreshchatMessage[], messageId: string): boolean {
+  const then = recent.find((m) => m.id === messageId)?.interaction_id;
+  const now = recent[0]?.interaction_id;
+  return Boolean(then && now && then !== now);
 }
 
 /** The message an earlier attempt posted: ours, of the same type, with the same text (Freshchat may trim it). */

@@ -858,19 +858,23 @@ export class ConversationProcess {
     this.conversation.escalated(rule, reason); // first: from here on nothing of the AI's reaches the customer
     this.publish();
     // After a hand-back, the customer already knows a person is coming: one announcement per session.
-    const lost = this.conversation.currentSession.handoffNoticeSent && withHandoffNoticeOnce() ? await this.checkOwnership() : await this.announceHandoff(notBefore);
+    const noticeOnce = this.conversation.currentSession.handoffNoticeSent && withHandoffNoticeOnce();
+    const told = noticeOnce ? undefined : await this.announceHandoff(notBefore);
+    const lost = noticeOnce ? await this.checkOwnership() : told && !told.posted ? told : undefined;
     if (lost) {
       // A rep (or Freshchat) has the conversation already: leave its assignment alone.
       this.followFreshchat(lost);
     } else {
-      const handedOff = await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue(this.conversationId));
+      // The notice marks the session: a move retried past a resolution and a reopen leaves the new session alone.
+      const notice = told?.posted ? { messageId: told.messageId, notBefore } : undefined;
+      const handedOff = await this.calls.run('handOffToQueue', () => this.freshchat.handOffToQueue({ conversationId: this.conversationId, notice }));
       if (handedOff?.assignedAgentId !== undefined) this.conversation.learnedAssignee(handedOff.assignedAgentId);
     }
     await this.postNote({ kind: 'handoff', rule, reason, decision }, notBefore);
   }
 
-  /** The handoff (or after-hours) words to the customer; what Freshchat says if the post lost the race. */
-  private async announceHandoff(notBefore: string): Promise<LostOwnership | undefined> {
+  /** The handoff (or after-hours) words to the customer: the post, or what Freshchat says if it lost the race. */
+  private async announceHandoff(notBefore: string): Promise<PostOutcome | undefined> {
     const officeHours = this.policy.officeHours;
     const hours = officeHoursAt(new Date(now()), officeHours);
     const notice =
@@ -878,7 +882,7 @@ export class ConversationProcess {
         ? await this.postNotice('afterHours', { nextOpening: describeOpening(hours.nextOpening, officeHours.timeZone, this.conversation.view.language, new Date(now())) }, notBefore)
         : await this.postNotice('handoff', undefined, notBefore);
     if (notice?.posted) this.conversation.recordHandoffNotice();
-    return notice && !notice.posted ? notice : undefined;
+    return notice;
   }
 
   /** Without a post (whose activity checks ownership), the same check runs on its own before the AI lets go. */

@@ -155,4 +155,43 @@ describe('Freshchat activities that check before they act (real activities, sand
       expect((await control.conversation(conversationId)).conversation.assigned_agent_id).to.equal(rep);
     });
   });
+  describe('handOffToQueue', () => {
+    /** A conversation the AI holds, its handoff notice posted: what a handoff does before the queue move. */
+    async function handoffUnderWay(): Promise<{ conversationId: string; notice: { messageId: string; notBefore: string } }> {
+      const conversationId = await control.createConversation(await control.createCustomer('kim@example.com', 'Kim'));
+      await control.customerSays(conversationId, 'I want to talk to a person');
+      await run(activities.assignToAiAgent, conversationId);
+      const notBefore = new Date(Date.now() - 1000).toISOString();
+      const told = await run(activities.postCustomerNotice, { conversationId, kind: 'handoff', language: 'en', sessionStartedAt: notBefore, notBefore });
+      if (!told.posted) throw new Error(`the notice was not posted: ${told.reason}`);
+      return { conversationId, notice: { messageId: told.messageId, notBefore } };
+    }
+
+    it('puts the conversation in the queue', async () => {
+      const { conversationId, notice } = await handoffUnderWay();
+      expect(await run(activities.handOffToQueue, { conversationId, notice })).to.deep.equal({ assignedAgentId: '' });
+      const { conversation } = await control.conversation(conversationId);
+      expect([conversation.status, conversation.assigned_agent_id ?? '']).to.deep.equal(['new', '']);
+    });
+
+    it('leaves a session Freshchat began after the handoff alone: a rep resolved, the customer reopened (found by the soak)', async () => {
+      const { conversationId, notice } = await handoffUnderWay();
+      // The move's attempts failed until now; meanwhile a rep resolved and the customer wrote again.
+      await control.resolve(conversationId, sandbox.reps[0]!.id);
+      await control.customerSays(conversationId, 'one more question');
+      expect((await control.conversation(conversationId)).conversation).to.include({ status: 'reopened', assigned_agent_id: sandbox.aiAgentId });
+      expect(await run(activities.handOffToQueue, { conversationId, notice })).to.deep.equal({ assignedAgentId: sandbox.aiAgentId });
+      expect((await control.conversation(conversationId)).conversation).to.include({ status: 'reopened', assigned_agent_id: sandbox.aiAgentId });
+    });
+
+    it('moves a conversation the customer wrote in again within the session; a move without a notice (histories from before) does not look', async () => {
+      const { conversationId, notice } = await handoffUnderWay();
+      await control.customerSays(conversationId, 'hello? anyone?');
+      expect(await run(activities.handOffToQueue, { conversationId, notice })).to.deep.equal({ assignedAgentId: '' });
+      const other = await handoffUnderWay();
+      await control.resolve(other.conversationId, sandbox.reps[0]!.id);
+      await control.customerSays(other.conversationId, 'back again');
+      expect(await run(activities.handOffToQueue, other.conversationId)).to.deep.equal({ assignedAgentId: '' });
+    });
+  });
 });

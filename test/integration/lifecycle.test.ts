@@ -235,6 +235,29 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       expect(dropped).to.deep.include({ action: 'reply', rule: 'lost_ownership_race', outcome: 'dropped', reason: 'Freshchat began a new session after the messages this reply answers' });
     });
 
+    it("a handoff whose move to the queue is retried after a rep resolved and the customer wrote again leaves the new session out of the queue (found by the soak)", async () => {
+      const { sandbox } = system;
+      const conversationId = await startConversation(sandbox, 'Which payment methods do you accept?');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 1, 'the first answer');
+      // The move's first attempt hangs 8 s, then fails: its retry comes after what happens meanwhile.
+      await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'PUT', path: `/conversations/${conversationId}$`, status: 503, delayMs: 8000, times: 1 });
+      await customerSays(sandbox, conversationId, 'I want to talk to a human');
+      await eventually(async () => (await sandboxCall<Array<{ remaining: number }>>(sandbox, 'GET', '/sandbox/faults')).every((f) => f.remaining === 0), 'the first attempt to move it');
+      await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
+      await sleep(5500); // past the 5 s a new session looks back (clock skew)
+      await customerSays(sandbox, conversationId, 'How long does shipping take?'); // reopens it: a new Freshchat session, still the AI's
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the answer in the new session', 30_000);
+      await eventually(async () => (await privateNotes(sandbox, conversationId)).length === 1, 'the handoff note of session 1');
+      await sandbox.drainWebhooks();
+      const deliveries = await sandboxCall<Array<{ action: string; body: string }>>(sandbox, 'GET', `/sandbox/webhooks?conversation_id=${conversationId}`);
+      const reopen = deliveries.findIndex((d) => d.action === 'conversation_reopen');
+      expect(reopen).to.be.greaterThan(0);
+      const assignedTo = deliveries.slice(reopen).filter((d) => d.action === 'conversation_assignment').map((d) => JSON.parse(d.body).data.assignment.to_agent_id);
+      expect(assignedTo).to.deep.equal([]); // never moved to the queue (and claimed back) after the reopen
+      expect((await conversationView(sandbox, conversationId)).conversation.assigned_agent_id).to.equal(sandbox.aiAgentId);
+      expect(await workflowState(system, conversationId)).to.include({ session: 2, state: 'ai_active' });
+    });
+
     it('a redelivered webhook changes nothing', async () => {
       const { sandbox } = system;
       const conversationId = await startConversation(sandbox, 'Which payment methods do you accept?');
