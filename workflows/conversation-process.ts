@@ -181,6 +181,11 @@ export interface ConversationProcessDeps {
    * the same of the same messages.
    */
   askAiBesideClaim: boolean;
+  /**
+   * Decided once per run (patch `rep-keeps-message-while-claim-waits`): a customer message whose
+   * claim waits for queued assignments, while a rep is the assignee last learned, is the rep's.
+   */
+  repKeepsMessageWhileClaimWaits: boolean;
 }
 
 export class ConversationProcess {
@@ -199,6 +204,7 @@ export class ConversationProcess {
   private readonly conversationId: string;
   private readonly claimAfterQueuedAssignments: boolean;
   private readonly askAiBesideClaim: boolean;
+  private readonly repKeepsMessageWhileClaimWaits: boolean;
   /** The AI call made beside the claim, until the turn takes it or it is dropped (cancelled). */
   private earlyStep?: EarlyAiStep;
   /** A customer message's claim waits for the assignments queued behind it (handleInbox runs it when they are handled). */
@@ -218,6 +224,7 @@ export class ConversationProcess {
     this.conversationId = deps.conversation.view.conversationId;
     this.claimAfterQueuedAssignments = deps.claimAfterQueuedAssignments;
     this.askAiBesideClaim = deps.askAiBesideClaim;
+    this.repKeepsMessageWhileClaimWaits = deps.repKeepsMessageWhileClaimWaits;
   }
 
   get timings(): SessionTimings {
@@ -376,15 +383,17 @@ export class ConversationProcess {
     // Freshchat reopens a resolved conversation when the customer writes again.
     if (c.state === 'resolved') await this.startNextSession(event.at);
     if ((c.state === 'human' || c.state === 'escalated') && withLostAssignmentsMadeUp()) await this.takeUpLostAssignment();
-    // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
-    c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at, event.languages);
-    // A rep holds the conversation: the rep answers, so nothing waits for the AI.
-    if (c.state === 'human') c.markAnswered([event.eventId]);
-    const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
     // Freshchat's assignee may already be what a queued assignment says (the workflow is behind): the claim goes by that event
     // first (found by the soak: a claim read "unassigned" after a rep had moved the chat to the queue, and the AI answered).
     const claimLater = c.state === 'waiting' && this.claimAfterQueuedAssignments && c.hasQueuedAssignment;
     if (claimLater) this.claimDeferred = true;
+    // The API bounds customer text already; signals from elsewhere (ops, older APIs) are bounded here.
+    c.addCustomerMessage({ eventId: event.eventId, at: isoNow(), text: boundCustomerText(event.text) }, event.at, event.languages);
+    // A rep holds the conversation: the rep answers, so nothing waits for the AI. While the claim waits, the assignee the events
+    // so far leave is who held it when the customer wrote, as the claim would have found (Freshchat keeps a rep through a reopen;
+    // found by the soak: the AI answered such a message after the rep handed the chat back).
+    if (c.state === 'human' || (claimLater && this.repKeepsMessageWhileClaimWaits && this.heldByRep())) c.markAnswered([event.eventId]);
+    const identify = !c.view.contactId && event.userId ? () => this.identifyContact(event.userId) : undefined;
     const claim = c.state === 'waiting' && !claimLater ? () => this.claimIfOurs() : undefined;
     await identify?.();
     if (claim) {
@@ -394,6 +403,12 @@ export class ConversationProcess {
       await claiming; // a claim that leaves the chat to someone else drops the early step (handleInbox)
     }
     this.publish();
+  }
+
+  /** The assignee last learned is someone other than the AI agent (the claim leaves such a chat to them). */
+  private heldByRep(): boolean {
+    const assignee = this.conversation.knownAssignee;
+    return assignee !== undefined && assignee !== '' && assignee !== this.policy.aiAgentId;
   }
 
   /** Auto routing's guarded claim, no quiet window, and nothing that hands off before the AI is asked; the inputs of the turn known. */

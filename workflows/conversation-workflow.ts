@@ -120,9 +120,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const holdRecordsUntilWaiting = patched(patchIds.recordsWhenWaiting);
   const claimAfterQueuedAssignments = patched(patchIds.claimAfterQueuedAssignments);
   const askAiBesideClaim = patched(patchIds.aiBesideClaim);
+  const repKeepsMessageWhileClaimWaits = patched(patchIds.repKeepsMessageWhileClaimWaits);
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records, holdRecordsUntilWaiting);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
-  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder, claimAfterQueuedAssignments, askAiBesideClaim });
+  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder, claimAfterQueuedAssignments, askAiBesideClaim, repKeepsMessageWhileClaimWaits });
   await process.begin(input.carried === undefined, () => loadSessionPolicy(freshchatCalls, reads.assistant));
 
   for (;;) {

@@ -42,4 +42,6 @@ export const patchIds = {
   claimAfterQueuedAssignments: 'claim-after-queued-assignments',
   /** With no quiet window, the AI is asked while a claim runs, its answer used if the claim makes the chat the AI's (decided once per run). */
   aiBesideClaim: 'ai-beside-claim',
+  /** A customer message whose claim waits for queued assignments is the rep's when a rep is the assignee last learned (found by the soak; decided once per run). */
+  repKeepsMessageWhileClaimWaits: 'rep-keeps-message-while-claim-waits',
 } as const;

@@ -242,11 +242,13 @@ describe('conversation lifecycle (real Temporal, Freshchat sandbox over HTTP)', 
       // The move's first attempt hangs 8 s, then fails: its retry comes after what happens meanwhile.
       await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'PUT', path: `/conversations/${conversationId}$`, status: 503, delayMs: 8000, times: 1 });
       await customerSays(sandbox, conversationId, 'I want to talk to a human');
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the handoff notice');
       await eventually(async () => (await sandboxCall<Array<{ remaining: number }>>(sandbox, 'GET', '/sandbox/faults')).every((f) => f.remaining === 0), 'the first attempt to move it');
       await sandboxCall(sandbox, 'POST', `/sandbox/conversations/${conversationId}/resolve`, { agent_id: sandbox.reps[0]!.id });
       await sleep(5500); // past the 5 s a new session looks back (clock skew)
       await customerSays(sandbox, conversationId, 'How long does shipping take?'); // reopens it: a new Freshchat session, still the AI's
-      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 2, 'the answer in the new session', 30_000);
+      await eventually(async () => (await aiReplies(sandbox, conversationId)).length === 3, 'the answer in the new session', 30_000);
+      expect(textOf((await aiReplies(sandbox, conversationId))[2]!)).to.match(/working day/);
       await eventually(async () => (await privateNotes(sandbox, conversationId)).length === 1, 'the handoff note of session 1');
       await sandbox.drainWebhooks();
       const deliveries = await sandboxCall<Array<{ action: string; body: string }>>(sandbox, 'GET', `/sandbox/webhooks?conversation_id=${conversationId}`);

@@ -544,6 +544,32 @@ describe('workflow race branches (fake activities, real server)', function () {
     });
   });
 
+  it("a customer message at the reopen of a rep's chat, queued with the rep's hand-back, is the rep's: the AI does not answer it (found by the soak)", async () => {
+    const heldByRep = (): ClaimOutcome => ({ owner: { status: 'assigned', assignedAgentId: 'rep-1', assignedGroupId: '' }, claimed: false });
+    await withWorkflowWorkerAway({ decide: async () => decision('reply'), claimForAiAgent: heldByRep }, async ({ conversationId, calls, signal, workflowWorker }) => {
+      const first = await workflowWorker();
+      await first.runUntil(async () => {
+        await signal(customer('Where is my order?'));
+        await eventually(async () => (await state(conversationId)).state === 'human', 'the rep holds it');
+        await signal({ kind: 'resolution', eventId: randomUUID(), at: new Date().toISOString(), resolverType: 'agent', resolverId: 'rep-1' });
+        await eventually(async () => (await state(conversationId)).state === 'resolved', "the rep's resolution");
+      });
+      // Behind Freshchat: the customer reopens and writes (Freshchat keeps the chat with the rep), the rep hands it back 4 s later.
+      await signal({ kind: 'reopen', eventId: randomUUID(), at: new Date().toISOString(), reopenerType: 'user' });
+      await signal(customer('One more question'));
+      await signal(assignment(aiAgentId));
+      const second = await workflowWorker();
+      await second.runUntil(async () => {
+        await eventually(async () => (await state(conversationId)).session === 2 && (await state(conversationId)).state === 'ai_active', 'the hand-back in session 2');
+        await new Promise((r) => setTimeout(r, 800));
+        expect(await state(conversationId)).to.include({ pendingCustomerMessages: 0 });
+        expect(calls.claimForAiAgent).to.equal(1); // session 1's; session 2 went by the queued hand-back
+        expect(calls.decideNextStep ?? 0).to.equal(0);
+        expect(calls.postAiReply ?? 0).to.equal(0);
+      });
+    });
+  });
+
   it("a new conversation's first message queued with Freshchat's own unassignment is claimed after it, and answered", async () => {
     await withWorkflowWorkerAway({ decide: async () => decision('reply') }, async ({ conversationId, calls, signal, workflowWorker }) => {
       await signal(customer('Where is my order?'));
