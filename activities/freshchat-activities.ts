@@ -176,39 +176,57 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
     return rep;
   }
 
-  /** Why the AI must not post now, or undefined when the conversation is still the AI's. */
-  /** `answering`: the customer messages a reply answers, when it is one. */
-  async function checkOwnership(conversationId: string, since: string, answering: string[] = []): Promise<LostOwnership | undefined> {
+  /**
+   * Why the AI must not post now (`lost`; none: the conversation is still the AI's), with the
+   * messages since `since` it read (newest first). `answering`: the customer messages a reply
+   * answers, when it is one.
+   */
+  async function readOwnership(conversationId: string, since: string, answering: string[] = []): Promise<{ lost?: LostOwnership; recent: FreshchatMessage[] }> {
     const me = await aiAgent();
     const [conversation, recent] = await Promise.all([
       freshchatCall(() => client.getConversation(conversationId)),
       freshchatCall(() => client.listRecentMessages(conversationId, since, 100)),
     ]);
-    if (conversation.status === 'resolved') return { lostTo: 'resolved', reason: 'the conversation is resolved in Freshchat' };
+    const lost = (reason: string, lostTo: LostTo) => ({ lost: { lostTo, reason }, recent });
+    if (conversation.status === 'resolved') return lost('the conversation is resolved in Freshchat', 'resolved');
     // A retried post can outlive its session: a rep resolved, the customer wrote again.
     const answered = recent.find((m) => answering.includes(m.id));
-    if (answered && beganNewSessionAfter(recent, answered.id)) return { lostTo: 'new_session', reason: 'Freshchat began a new session after the messages this reply answers' };
+    if (answered && beganNewSessionAfter(recent, answered.id)) return lost('Freshchat began a new session after the messages this reply answers', 'new_session');
     const assignee = conversation.assigned_agent_id ?? '';
-    if (assignee && assignee !== me) return { lostTo: 'rep', reason: 'the conversation is assigned to another agent' };
+    if (assignee && assignee !== me) return lost('the conversation is assigned to another agent', 'rep');
     for (const message of recent) {
       if (message.actor_type === 'agent' && message.message_type !== 'private' && message.actor_id && (await isRep(message.actor_id))) {
-        return { lostTo: 'rep', reason: 'a rep wrote in the conversation' };
+        return lost('a rep wrote in the conversation', 'rep');
       }
     }
-    if (!assignee) return { lostTo: 'nobody', reason: 'the conversation is no longer assigned to the AI agent' };
-    return undefined;
+    if (!assignee) return lost('the conversation is no longer assigned to the AI agent', 'nobody');
+    return { recent };
   }
 
-  /** Posts once: a retried attempt first looks for the message an earlier attempt may have posted. */
-  async function postOnce(conversationId: string, text: string, messageType: 'normal' | 'private', notBefore: string): Promise<string> {
+  /**
+   * Posts once: a retried attempt first looks for the message an earlier attempt may have posted
+   * (since `notBefore`). A reply (`answered`: the messages the ownership check read just before, and
+   * the customer messages it answers) looks on every attempt, among the AI's messages after what it
+   * answers: a local activity run again after its worker died starts at attempt 1.
+   */
+  async function postOnce(
+    conversationId: string,
+    text: string,
+    messageType: 'normal' | 'private',
+    notBefore: string,
+    answered?: { recent: readonly FreshchatMessage[]; answering: readonly string[] },
+  ): Promise<string> {
     const agentId = await aiAgent();
-    if (activityInfo().attempt > 1) {
-      const recent = await freshchatCall(() => client.listRecentMessages(conversationId, notBefore, 100));
-      const earlier = recent.find((m) => isSameMessage(m, agentId, text, messageType));
-      if (earlier) {
-        logger.info({ conversationId, messageId: earlier.id, attempt: activityInfo().attempt }, 'message already posted by an earlier attempt');
-        return earlier.id;
-      }
+    const attempt = activityInfo().attempt;
+    const same = (m: FreshchatMessage) => isSameMessage(m, agentId, text, messageType);
+    const earlier = answered
+      ? postedAfter(answered.recent, answered.answering, notBefore, same)
+      : attempt > 1
+        ? (await freshchatCall(() => client.listRecentMessages(conversationId, notBefore, 100))).find(same)
+        : undefined;
+    if (earlier) {
+      logger.info({ conversationId, messageId: earlier.id, attempt }, 'message already posted by an earlier attempt');
+      return earlier.id;
     }
     const message = await freshchatCall(() => client.postMessage(conversationId, { text, messageType, agentId }));
     return message.id;
@@ -222,7 +240,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
 
     /** Why the AI may no longer act on the conversation (resolved, a rep holds it, the queue), or undefined: the check every post makes. */
     async checkOwnership(input: { conversationId: string; sessionStartedAt: string }): Promise<LostOwnership | undefined> {
-      return checkOwnership(input.conversationId, input.sessionStartedAt);
+      return (await readOwnership(input.conversationId, input.sessionStartedAt)).lost;
     },
 
     async isRepAgent(agentId: string): Promise<boolean> {
@@ -255,12 +273,13 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
 
     /** Posts the AI's answer, unless a human owns the conversation by now (checked in Freshchat itself). */
     async postAiReply(input: { conversationId: string; text: string; sessionStartedAt: string; notBefore: string; answering?: string[] }): Promise<PostOutcome> {
-      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt, input.answering);
+      const { lost, recent } = await readOwnership(input.conversationId, input.sessionStartedAt, input.answering);
       if (lost) {
         logger.warn({ conversationId: input.conversationId, lostTo: lost.lostTo, reason: lost.reason }, 'AI reply dropped: lost ownership');
         return { posted: false, ...lost };
       }
-      return { posted: true, messageId: await postOnce(input.conversationId, input.text, 'normal', input.notBefore) };
+      const answered = input.answering?.length ? { recent, answering: input.answering } : undefined;
+      return { posted: true, messageId: await postOnce(input.conversationId, input.text, 'normal', input.notBefore, answered) };
     },
 
     /** Handoff, after-hours, nudge and closing words, from the settings file in the customer's language. */
@@ -272,7 +291,7 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
       sessionStartedAt: string;
       notBefore: string;
     }): Promise<PostOutcome> {
-      const lost = await checkOwnership(input.conversationId, input.sessionStartedAt);
+      const { lost } = await readOwnership(input.conversationId, input.sessionStartedAt);
       if (lost) {
         logger.warn({ conversationId: input.conversationId, kind: input.kind, lostTo: lost.lostTo, reason: lost.reason }, 'customer notice dropped: lost ownership');
         return { posted: false, ...lost };
@@ -421,6 +440,18 @@ function beganNewSessionAfter(recent: readonly FreshchatMessage[], messageId: st
   const then = recent.find((m) => m.id === messageId)?.interaction_id;
   const now = recent[0]?.interaction_id;
   return Boolean(then && now && then !== now);
+}
+
+/**
+ * The message `same` picks, posted after the newest of the customer messages `answering` (`recent`
+ * is newest first): a reply to them posted before. When none of them is among `recent` (they came
+ * before what it covers, e.g. before a hand-back), the ones since `notBefore`.
+ */
+function postedAfter(recent: readonly FreshchatMessage[], answering: readonly string[], notBefore: string, same: (m: FreshchatMessage) => boolean): FreshchatMessage | undefined {
+  const newestAnswered = recent.findIndex((m) => answering.includes(m.id));
+  const since = Date.parse(notBefore);
+  const after = newestAnswered >= 0 ? recent.slice(0, newestAnswered) : recent.filter((m) => Date.parse(m.created_time) >= since);
+  return after.find(same);
 }
 
 /** The message an earlier attempt posted: ours, of the same type, with the same text (Freshchat may trim it). */

@@ -31,6 +31,12 @@ export interface ConversationActivities {
    * assignment, a post) is an ordinary activity: each is one attempt the server counts.
    */
   reads: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
+  /**
+   * The AI's reply post: a local activity in runs that began with patch `reply-posted-locally`
+   * (the reply leaves in the workflow task that has the AI's answer, one server round trip fewer;
+   * run again after its worker died, it finds the post that landed), the ordinary one before.
+   */
+  postAiReply: FreshchatActivities['postAiReply'];
   /** A tool's activity (`tool:<name>`), with the tool's own timeout. */
   tool: (tool: ToolPolicy) => ToolActivity;
 }
@@ -196,6 +202,7 @@ export class ConversationProcess {
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
   private readonly reads: ConversationActivities['reads'];
+  private readonly postReply: ConversationActivities['postAiReply'];
   private readonly tool: ConversationActivities['tool'];
   private readonly aiTurn: InterruptibleAiTurn;
   private readonly calls: FreshchatCalls;
@@ -216,6 +223,7 @@ export class ConversationProcess {
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
     this.reads = deps.activities.reads;
+    this.postReply = deps.activities.postAiReply;
     this.tool = deps.activities.tool;
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
@@ -957,10 +965,15 @@ export class ConversationProcess {
     return true;
   }
 
-  /** `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. */
+  /**
+   * `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. A turn's
+   * reply (with them) goes out as a local activity where the run has one; the closing words before a resolution stay an
+   * ordinary activity, so the signals that came while they were posted are handled before the workflow resolves.
+   */
   private postAiReply(text: string, notBefore: string, answering?: string[]): Promise<PostOutcome | undefined> {
     const sessionStartedAt = this.conversation.aiOwnedSince;
-    return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore, answering }));
+    const post = answering ? this.postReply : this.freshchat.postAiReply;
+    return this.calls.run('postAiReply', () => post({ conversationId: this.conversationId, text, sessionStartedAt, notBefore, answering }));
   }
 
   private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {

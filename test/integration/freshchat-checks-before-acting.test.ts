@@ -117,6 +117,24 @@ describe('Freshchat activities that check before they act (real activities, sand
     expect((await control.conversation(other)).conversation.status).to.equal('resolved');
   });
 
+  it('a reply post run again as its first attempt (a local activity after its worker died) finds the post that landed', async () => {
+    const conversationId = await control.createConversation(await control.createCustomer('lee@example.com', 'Lee'));
+    const sessionStartedAt = new Date(Date.now() - 1000).toISOString();
+    const question = await control.customerSays(conversationId, 'Where is my parcel?');
+    await run(activities.assignToAiAgent, conversationId);
+    const reply = { conversationId, text: 'It left our warehouse today.', sessionStartedAt, notBefore: new Date(Date.now() - 5000).toISOString(), answering: [question.id] };
+    const first = await run(activities.postAiReply, reply);
+    const again = await run(activities.postAiReply, reply); // the mock environment's attempt is 1 both times
+    expect(first.posted && again.posted && again.messageId === first.messageId).to.equal(true);
+    const posted = (await control.conversation(conversationId)).messages.filter((m) => m.actor_id === sandbox.aiAgentId);
+    expect(posted).to.have.length(1);
+    // The same words to the customer's next message (the same question again, answered at once) are a new reply.
+    const askedAgain = await control.customerSays(conversationId, 'Where is my parcel?');
+    const next = await run(activities.postAiReply, { ...reply, answering: [askedAgain.id] });
+    expect(next.posted && first.posted && next.messageId !== first.messageId).to.equal(true);
+    expect((await control.conversation(conversationId)).messages.filter((m) => m.actor_id === sandbox.aiAgentId)).to.have.length(2);
+  });
+
   describe('claimForAiAgent', () => {
     async function newConversation(): Promise<string> {
       const conversationId = await control.createConversation(await control.createCustomer('sam@example.com', 'Sam'));
