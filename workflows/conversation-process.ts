@@ -27,8 +27,8 @@ export interface ConversationActivities {
   /**
    * The reads in front of a reply (the session policy, missed messages, the contact, earlier
    * summaries): local activities in runs that began with them (no task-queue round trip each),
-   * the ordinary ones above in runs from before. Whatever changes Freshchat (the claim, an
-   * assignment, a post) is an ordinary activity: each is one attempt the server counts.
+   * the ordinary ones above in runs from before. Whatever else changes Freshchat (the claim, an
+   * assignment, a notice, a note) is an ordinary activity: each is one attempt the server counts.
    */
   reads: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
   /**
