@@ -27,16 +27,10 @@ export interface ConversationActivities {
   /**
    * The reads in front of a reply (the session policy, missed messages, the contact, earlier
    * summaries): local activities in runs that began with them (no task-queue round trip each),
-   * the ordinary ones above in runs from before. Whatever else changes Freshchat (the claim, an
-   * assignment, a notice, a note) is an ordinary activity: each is one attempt the server counts.
+   * the ordinary ones above in runs from before. Whatever changes Freshchat (the claim, an
+   * assignment, a post) is an ordinary activity: each is one attempt the server counts.
    */
   reads: Pick<ConversationActivities, 'freshchat' | 'assistant' | 'contacts'>;
-  /**
-   * The AI's reply post: a local activity in runs that began with patch `reply-posted-locally`
-   * (the reply leaves in the workflow task that has the AI's answer, one server round trip fewer;
-   * run again after its worker died, it finds the post that landed), the ordinary one before.
-   */
-  postAiReply: FreshchatActivities['postAiReply'];
   /** A tool's activity (`tool:<name>`), with the tool's own timeout. */
   tool: (tool: ToolPolicy) => ToolActivity;
 }
@@ -202,7 +196,6 @@ export class ConversationProcess {
   private readonly assistant: AssistantActivities;
   private readonly contacts: ContactActivities;
   private readonly reads: ConversationActivities['reads'];
-  private readonly postReply: ConversationActivities['postAiReply'];
   private readonly tool: ConversationActivities['tool'];
   private readonly aiTurn: InterruptibleAiTurn;
   private readonly calls: FreshchatCalls;
@@ -223,7 +216,6 @@ export class ConversationProcess {
     this.assistant = deps.activities.assistant;
     this.contacts = deps.activities.contacts;
     this.reads = deps.activities.reads;
-    this.postReply = deps.activities.postAiReply;
     this.tool = deps.activities.tool;
     this.aiTurn = deps.aiTurn;
     this.calls = deps.freshchatCalls;
@@ -965,15 +957,10 @@ export class ConversationProcess {
     return true;
   }
 
-  /**
-   * `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. A turn's
-   * reply (with them) goes out as a local activity where the run has one; the closing words before a resolution stay an
-   * ordinary activity, so the signals that came while they were posted are handled before the workflow resolves.
-   */
+  /** `answering`: the customer messages (ids) the reply is for; Freshchat beginning a new session after them drops it. */
   private postAiReply(text: string, notBefore: string, answering?: string[]): Promise<PostOutcome | undefined> {
     const sessionStartedAt = this.conversation.aiOwnedSince;
-    const post = answering ? this.postReply : this.freshchat.postAiReply;
-    return this.calls.run('postAiReply', () => post({ conversationId: this.conversationId, text, sessionStartedAt, notBefore, answering }));
+    return this.calls.run('postAiReply', () => this.freshchat.postAiReply({ conversationId: this.conversationId, text, sessionStartedAt, notBefore, answering }));
   }
 
   private postNotice(kind: CustomerNoticeKind, vars?: Record<string, string>, notBefore = notBeforeNow()): Promise<PostOutcome | undefined> {

@@ -67,9 +67,7 @@ const contacts = proxyActivities<ContactActivities>({
 /**
  * The same activities, local: the reads in front of a reply run in the worker within the
  * workflow task, without a task-queue round trip each (on a new conversation, four of the
- * seven steps before its first reply), and the reply's post, in the task that has the AI's answer
- * (run again as a first attempt after its worker died, it finds the post that landed among the
- * messages its ownership check reads). Freshchat's retry policy; past a few seconds of backoff
+ * seven steps before its first reply). Freshchat's retry policy; past a few seconds of backoff
  * the SDK waits on a timer.
  */
 const localReads = {
@@ -123,10 +121,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const claimAfterQueuedAssignments = patched(patchIds.claimAfterQueuedAssignments);
   const askAiBesideClaim = patched(patchIds.aiBesideClaim);
   const repKeepsMessageWhileClaimWaits = patched(patchIds.repKeepsMessageWhileClaimWaits);
-  const postAiReply = patched(patchIds.replyPostedLocally) ? localReads.freshchat.postAiReply : freshchat.postAiReply;
   const recorder = new SessionRecorder((write) => sessionStore.recordSession(write), { chainId, workflowId }, input.carried?.records, holdRecordsUntilWaiting);
   const freshchatCalls = new FreshchatCalls(conversation, searchAttributes);
-  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, postAiReply, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder, claimAfterQueuedAssignments, askAiBesideClaim, repKeepsMessageWhileClaimWaits });
+  const process = new ConversationProcess({ conversation, activities: { freshchat, assistant, contacts, reads, tool: toolActivity }, aiTurn, freshchatCalls, searchAttributes, recorder, claimAfterQueuedAssignments, askAiBesideClaim, repKeepsMessageWhileClaimWaits });
   await process.begin(input.carried === undefined, () => loadSessionPolicy(freshchatCalls, reads.assistant));
 
   for (;;) {

@@ -44,6 +44,4 @@ export const patchIds = {
   aiBesideClaim: 'ai-beside-claim',
   /** A customer message whose claim waits for queued assignments is the rep's when a rep is the assignee last learned (found by the soak; decided once per run). */
   repKeepsMessageWhileClaimWaits: 'rep-keeps-message-while-claim-waits',
-  /** The AI's reply is posted by a local activity, in the workflow task that has the AI's answer (decided once per run). */
-  replyPostedLocally: 'reply-posted-locally',
 } as const;

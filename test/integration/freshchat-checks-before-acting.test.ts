@@ -117,7 +117,7 @@ describe('Freshchat activities that check before they act (real activities, sand
     expect((await control.conversation(other)).conversation.status).to.equal('resolved');
   });
 
-  it('a reply post run again as its first attempt (a local activity after its worker died) finds the post that landed', async () => {
+  it('a reply looks for its earlier post on every attempt, after the messages it answers: run twice as attempt 1, it posts once', async () => {
     const conversationId = await control.createConversation(await control.createCustomer('lee@example.com', 'Lee'));
     const sessionStartedAt = new Date(Date.now() - 1000).toISOString();
     const question = await control.customerSays(conversationId, 'Where is my parcel?');

@@ -121,7 +121,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
       return worker;
     }
 
-    it('posts exactly one reply after the restart (the post, run again on the new worker, finds the first)', async () => {
+    it('posts exactly one reply after the restart (the retried attempt finds the first post)', async () => {
       const { sandbox } = system;
       // The post lands in Freshchat, but its answer never comes back before the worker dies.
       await sandboxCall(sandbox, 'POST', '/sandbox/faults', { method: 'POST', path: '/messages$', delayMs: 60_000, afterEffect: true, times: 1 });
@@ -132,7 +132,7 @@ describe('ops from the temporal CLI, worker crashes, continue-as-new (real serve
       await new Promise((r) => child!.once('exit', r));
 
       child = startChildWorker();
-      // The workflow task the local post ran in times out; the new worker runs the post again (its first attempt there).
+      // The activity's start-to-close timeout expires, the retry runs on the new worker.
       await eventually(async () => (await workflowState(system, conversationId)).counters.aiReplies === 1, 'the reply recorded by the workflow', 60_000);
       expect(await aiReplies(sandbox, conversationId)).to.have.length(1);
       const decisions = await workflowDecisions(system, conversationId);
