@@ -207,7 +207,8 @@ export function createFreshchatActivities(deps: FreshchatActivityDeps) {
    * Posts once: a retried attempt first looks for the message an earlier attempt may have posted
    * (since `notBefore`). A reply (`answered`: the messages the ownership check read just before, and
    * the customer messages it answers) looks on every attempt, among the AI's messages after what it
-   * answers: a local activity run again after its worker died starts at attempt 1.
+   * answers: the list is read already, and an earlier turn's same words (the same question asked
+   * again within the clock-skew slack of `notBefore`) are not taken for this reply's.
    */
   async function postOnce(
     conversationId: string,

@@ -200,13 +200,11 @@ function report(variants: Variant[], address: string): void {
  * Where a product turn's time goes, read from each workflow's own history (server timestamps,
  * the same clock as the bench here): the message posted → the signal recorded (sandbox webhook,
  * API), → the AI activity scheduled (everything in front of it: workflow tasks, the reads, the
- * claim), the AI activity itself less the stub's answer time, → the post begins (scheduled; a
- * local post: the workflow task it runs in started), the post (to its completion; a local post: its
- * marker, recorded as that task completes), → the reply seen by the poll. Medians per step, first
- * messages and follow-ups apart.
+ * claim), the AI activity itself less the stub's answer time, → the post scheduled, the post,
+ * → the reply seen by the poll. Medians per step, first messages and follow-ups apart.
  */
 async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise<void> {
-  const steps = ['webhook → signal', 'signal → AI scheduled', 'AI activity less the stub', 'AI done → post begins', 'post', 'post done → seen'] as const;
+  const steps = ['webhook → signal', 'signal → AI scheduled', 'AI activity less the stub', 'AI done → post scheduled', 'post scheduled → done', 'post done → seen'] as const;
   const rows = { first: steps.map(() => [] as number[]), next: steps.map(() => [] as number[]) };
   const activitiesBefore = { first: [] as number[], next: [] as number[] };
   const firstSpans: { label: string; gap: number }[][] = [];
@@ -218,8 +216,6 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
       at: timestampMs(e.eventTime),
       signal: Boolean(e.workflowExecutionSignaledEventAttributes),
       scheduled: e.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined,
-      local: e.markerRecordedEventAttributes ? localActivityName(e) : undefined,
-      taskStarted: Boolean(e.workflowTaskStartedEventAttributes),
       completedScheduled: e.activityTaskCompletedEventAttributes ? Number(e.activityTaskCompletedEventAttributes.scheduledEventId) : undefined,
       label: eventLabel(e),
     }));
@@ -227,15 +223,11 @@ async function reportWhereTheTimeGoes(client: Client, product: Variant): Promise
       const from = events.findIndex((e) => e.signal && e.at >= t.sentAt - 5);
       if (from < 0) continue;
       const aiAt = events.findIndex((e, i) => i > from && e.scheduled === 'decideNextStep');
-      const postAt = events.findIndex((e, i) => i > aiAt && (e.scheduled === 'postAiReply' || e.local === 'postAiReply'));
+      const postAt = events.findIndex((e, i) => i > aiAt && e.scheduled === 'postAiReply');
       const completedAt = (i: number) => events.find((e) => e.completedScheduled === events[i]!.id)!.at;
       if (aiAt < 0 || postAt < 0) continue;
-      const local = events[postAt]!.local !== undefined;
-      const taskStarted = events.slice(0, postAt).filter((e) => e.taskStarted).pop();
-      const postBegins = local && taskStarted ? taskStarted.at : events[postAt]!.at;
-      const postDone = local ? events[postAt]!.at : completedAt(postAt);
       const kind = t.turn === 1 ? 'first' : 'next';
-      const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAt(aiAt) - events[aiAt]!.at - aiMs, postBegins - completedAt(aiAt), postDone - postBegins, t.seenAt - postDone];
+      const gaps = [events[from]!.at - t.sentAt, events[aiAt]!.at - events[from]!.at, completedAt(aiAt) - events[aiAt]!.at - aiMs, events[postAt]!.at - completedAt(aiAt), completedAt(postAt) - events[postAt]!.at, t.seenAt - completedAt(postAt)];
       gaps.forEach((g, i) => rows[kind][i]!.push(g));
       activitiesBefore[kind].push(events.slice(from, aiAt).filter((e) => e.scheduled).length);
       if (kind === 'first') firstSpans.push(events.slice(from, aiAt + 1).map((e, i, span) => ({ label: e.label, gap: i === 0 ? 0 : e.at - span[i - 1]!.at })));

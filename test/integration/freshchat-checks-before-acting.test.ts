@@ -173,6 +173,7 @@ describe('Freshchat activities that check before they act (real activities, sand
       expect((await control.conversation(conversationId)).conversation.assigned_agent_id).to.equal(rep);
     });
   });
+
   describe('handOffToQueue', () => {
     /** A conversation the AI holds, its handoff notice posted: what a handoff does before the queue move. */
     async function handoffUnderWay(): Promise<{ conversationId: string; notice: { messageId: string; notBefore: string } }> {
